@@ -1,0 +1,132 @@
+// Package spec is the Acaifile: its types, how it is parsed, the defaults it gets and
+// the rules it must follow. It knows nothing about BuildKit; the frontend turns a
+// validated Acaifile into LLB.
+package spec
+
+// Acaifile is a parsed, validated Acaifile with its defaults filled in.
+//
+// The `doc` tags are the reference documentation of each key; the JSON Schema
+// (see Schema) is generated from them, so they are written once.
+type Acaifile struct {
+	Python       string            `toml:"python" doc:"Python version (\"3.X\"), one the official python:*-alpine* images exist for." default:"3.12"`
+	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages; defaults to the newest release paired with python."`
+	Requirements StringList        `toml:"requirements" doc:"Requirement file(s) in the build context, as pip install -r takes them."`
+	Packages     []string          `toml:"packages" doc:"Inline requirement specifiers (PEP 508), e.g. \"requests==2.32.3\"."`
+	APK          []string          `toml:"apk" doc:"Alpine packages the runner needs at run time (added with apk add --no-cache)."`
+	Entrypoint   Command           `toml:"entrypoint" doc:"Image ENTRYPOINT: a list (exec form) or a string (run with /bin/sh -c)."`
+	Cmd          Command           `toml:"cmd" doc:"Image CMD: a list (exec form) or a string (run with /bin/sh -c)."`
+	Workdir      string            `toml:"workdir" doc:"Absolute directory the application is copied to and runs in." default:"/app"`
+	App          []string          `toml:"app" doc:"Context paths or globs copied into workdir; default: the whole context minus .dockerignore and the Acaifile."`
+	Env          map[string]string `toml:"env" doc:"Environment variables of the image."`
+	User         string            `toml:"user" doc:"User the app runs as: a name, uid or uid:gid; \"root\" is allowed. Default: a non-root user (appuser, 10001) created in the runner."`
+	Expose       []Port            `toml:"expose" doc:"Exposed ports: 8080, \"8080/tcp\" or \"53/udp\"."`
+	Labels       map[string]string `toml:"labels" doc:"Image labels."`
+	Build        Build             `toml:"build" doc:"The ACAI builder stage."`
+	Runtime      Runtime           `toml:"runtime" doc:"The slim runner stage."`
+	Test         Test              `toml:"test" doc:"The test target (--target test)."`
+
+	// Source is the Acaifile text and where each key stands in it.
+	Source *Source `toml:"-"`
+}
+
+// Build configures the ACAI builder stage, where dependencies are installed.
+type Build struct {
+	APK            []string `toml:"apk" doc:"Extra build-time Alpine packages, e.g. postgresql-dev."`
+	Image          string   `toml:"image" doc:"A prebuilt ACAI builder image to use instead of the generated one (e.g. one made with --target builder)."`
+	IndexURL       string   `toml:"index_url" doc:"pip --index-url: the package index pip uses instead of PyPI."`
+	ExtraIndexURLs []string `toml:"extra_index_urls" doc:"pip --extra-index-url: further package indexes."`
+	FindLinks      []string `toml:"find_links" doc:"pip --find-links: URLs or context-free locations of distribution archives."`
+	NoDeps         bool     `toml:"no_deps" doc:"Install exactly the listed requirements, without their dependencies (pip --no-deps)."`
+}
+
+// Layouts of the installed dependencies in the runner.
+const (
+	// LayoutVenv installs dependencies into a virtual environment at VenvDir whose
+	// bin/ is on PATH, so they import from any directory and console scripts run.
+	LayoutVenv = "venv"
+	// LayoutLambda installs dependencies and the app into LambdaTaskRoot, as the AWS
+	// Lambda Python images do.
+	LayoutLambda = "lambda"
+
+	VenvDir        = "/opt/venv"
+	LambdaTaskRoot = "/var/task"
+)
+
+// Runtime configures the slim runner stage.
+type Runtime struct {
+	AutoDeps *bool  `toml:"auto_deps" doc:"Find the shared libraries the installed packages need and add the Alpine packages (so:NAME) that provide them." default:"true"`
+	Image    string `toml:"image" doc:"Runner base image; default python:{python}-alpine{alpine}."`
+	Layout   string `toml:"layout" doc:"Where dependencies go: \"venv\" (/opt/venv, on PATH) or \"lambda\" (deps and app in /var/task)." default:"venv" enum:"venv,lambda"`
+}
+
+// Test configures the test target: the runner plus test-only requirements.
+type Test struct {
+	Command      Command    `toml:"command" doc:"Command run in the runner with the test requirements installed; the build fails when it fails."`
+	Requirements StringList `toml:"requirements" doc:"Test-only requirement file(s)."`
+	Packages     []string   `toml:"packages" doc:"Test-only requirement specifiers."`
+}
+
+// StringList is a key that takes one string or a list of strings.
+type StringList []string
+
+// Command is an ENTRYPOINT/CMD/test command: exec form (a list) or shell form (a string).
+type Command struct {
+	Args  []string
+	Shell bool
+}
+
+// IsSet reports whether the command was given.
+func (c Command) IsSet() bool { return len(c.Args) > 0 }
+
+// Argv is the command as the image config holds it: shell form runs under /bin/sh -c,
+// as a Dockerfile's shell-form ENTRYPOINT does.
+func (c Command) Argv() []string {
+	if c.Shell {
+		return []string{"/bin/sh", "-c", c.Args[0]}
+	}
+	return c.Args
+}
+
+// Port is an exposed port in the image config's form: "8080/tcp".
+type Port string
+
+// DefaultUser is the non-root user created in the runner unless `user` says otherwise.
+const (
+	DefaultUser = "appuser"
+	DefaultUID  = 10001
+)
+
+// UserToCreate is the user account the runner must create, or "" when `user` is root or
+// numeric (a numeric uid needs no account).
+func (a *Acaifile) UserToCreate() string {
+	if a.User == "root" || isNumericUser(a.User) {
+		return ""
+	}
+	return a.User
+}
+
+// AutoDepsEnabled is [runtime].auto_deps with its default (on).
+func (a *Acaifile) AutoDepsEnabled() bool {
+	return a.Runtime.AutoDeps == nil || *a.Runtime.AutoDeps
+}
+
+// DepsDir is where the installed dependencies live in builder and runner.
+func (a *Acaifile) DepsDir() string {
+	if a.Runtime.Layout == LayoutLambda {
+		return LambdaTaskRoot
+	}
+	return VenvDir
+}
+
+// BaseImage is the official image both stages start from.
+func (a *Acaifile) BaseImage() string {
+	return "python:" + a.Python + "-alpine" + a.Alpine
+}
+
+// RunnerImage is the runner's base image.
+func (a *Acaifile) RunnerImage() string {
+	if a.Runtime.Image != "" {
+		return a.Runtime.Image
+	}
+	return a.BaseImage()
+}

@@ -1,0 +1,352 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Error is a problem with the Acaifile: where it is, what is wrong, and what to do.
+type Error struct {
+	Filename string
+	Range    Range
+	Key      string // dotted path of the key at fault, "" for syntax errors
+	Msg      string
+	Hint     string // what to do about it
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s:%d:%d: %s", e.Filename, e.Range.Start.Line, e.Range.Start.Column, e.Msg)
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+// document is the TOML shape of an Acaifile: the keys that take two shapes (a string or
+// a list, a number or a string) are decoded as they come and normalised afterwards.
+type document struct {
+	Acaifile
+	Requirements any   `toml:"requirements"`
+	Entrypoint   any   `toml:"entrypoint"`
+	Cmd          any   `toml:"cmd"`
+	Expose       []any `toml:"expose"`
+	Test         struct {
+		Test
+		Command      any `toml:"command"`
+		Requirements any `toml:"requirements"`
+	} `toml:"test"`
+}
+
+// Parse decodes, validates and fills the defaults of an Acaifile. Its error, if any, is
+// a single *Error naming the line and column at fault.
+func Parse(filename string, data []byte) (*Acaifile, error) {
+	var doc document
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, decodeError(filename, data, err)
+	}
+	src := indexSource(filename, data)
+	p := &parser{src: src}
+	a := doc.Acaifile
+	a.Source = src
+	a.Requirements = p.stringList("requirements", doc.Requirements)
+	a.Entrypoint = p.command("entrypoint", doc.Entrypoint)
+	a.Cmd = p.command("cmd", doc.Cmd)
+	a.Expose = p.ports("expose", doc.Expose)
+	a.Test = doc.Test.Test
+	a.Test.Command = p.command("test.command", doc.Test.Command)
+	a.Test.Requirements = p.stringList("test.requirements", doc.Test.Requirements)
+	if p.err != nil {
+		return nil, p.err
+	}
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// parser keeps the first error met while normalising, so each step can stay linear.
+type parser struct {
+	src *Source
+	err *Error
+}
+
+func (p *parser) fail(path, hint, format string, args ...any) {
+	if p.err == nil {
+		p.err = errorAt(p.src, path, hint, format, args...)
+	}
+}
+
+// failAtKey is fail pointing at the key itself rather than its value.
+func (p *parser) failAtKey(path, hint, format string, args ...any) {
+	if p.err == nil {
+		p.err = errorAt(p.src, path, hint, format, args...)
+		if r, ok := p.src.KeyRange(path); ok {
+			p.err.Range = r
+		}
+	}
+}
+
+func errorAt(src *Source, path, hint, format string, args ...any) *Error {
+	return &Error{Filename: src.Filename, Range: src.Locate(path), Key: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+func (p *parser) stringList(path string, v any) StringList {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return StringList{v}
+	case []any:
+		out := make(StringList, 0, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				p.fail(fmt.Sprintf("%s[%d]", path, i), "", "`%s` must be a string or a list of strings, but element %d is %s", path, i+1, tomlKind(e))
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	p.fail(path, "", "`%s` must be a string or a list of strings, not %s", path, tomlKind(v))
+	return nil
+}
+
+func (p *parser) command(path string, v any) Command {
+	switch v := v.(type) {
+	case nil:
+		return Command{}
+	case string:
+		if strings.TrimSpace(v) == "" {
+			p.fail(path, "give the command to run, or remove the key", "`%s` is empty", path)
+		}
+		return Command{Args: []string{v}, Shell: true}
+	case []any:
+		if len(v) == 0 {
+			p.fail(path, "give the command to run, or remove the key", "`%s` is an empty list", path)
+		}
+		args := make([]string, 0, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				p.fail(fmt.Sprintf("%s[%d]", path, i), "quote every argument of an exec-form command", "`%s` element %d is %s, not a string", path, i+1, tomlKind(e))
+				return Command{}
+			}
+			args = append(args, s)
+		}
+		return Command{Args: args}
+	}
+	p.fail(path, `use a list (exec form, ["python", "-m", "app"]) or a string (shell form)`, "`%s` must be a list or a string, not %s", path, tomlKind(v))
+	return Command{}
+}
+
+var portPattern = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
+
+func (p *parser) ports(path string, v []any) []Port {
+	var out []Port
+	for i, e := range v {
+		el := fmt.Sprintf("%s[%d]", path, i)
+		var s string
+		switch e := e.(type) {
+		case int64:
+			s = fmt.Sprint(e)
+		case string:
+			s = e
+		default:
+			p.fail(el, "", "`%s` takes port numbers or strings like \"53/udp\", not %s", path, tomlKind(e))
+			return nil
+		}
+		m := portPattern.FindStringSubmatch(s)
+		if m == nil || !validPort(m[1]) {
+			p.fail(el, `write a port from 1 to 65535, optionally with /tcp, /udp or /sctp (8080, "53/udp")`, "`%s` has an invalid port %q", path, s)
+			return nil
+		}
+		proto := m[3]
+		if proto == "" {
+			proto = "tcp"
+		}
+		out = append(out, Port(m[1]+"/"+proto))
+	}
+	return out
+}
+
+func validPort(s string) bool {
+	var n int
+	fmt.Sscan(s, &n)
+	return n >= 1 && n <= 65535
+}
+
+func tomlKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+var decodeTypePattern = regexp.MustCompile(`cannot decode TOML (\w+)`)
+
+// decodeError turns go-toml's errors into one *Error in the Acaifile's terms.
+func decodeError(filename string, data []byte, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		de := strict.Errors[0]
+		key := []string(de.Key())
+		line, col := de.Position()
+		name := key[len(key)-1]
+		table := strings.Join(key[:len(key)-1], ".")
+		valid := keysOf(reflect.TypeOf(Acaifile{}), key[:len(key)-1])
+		where := "at the top level"
+		if table != "" {
+			where = "in [" + table + "]"
+		}
+		hint := "valid keys " + where + ": " + strings.Join(valid, ", ")
+		if best := closest(name, valid); best != "" {
+			hint = "did you mean `" + best + "`?"
+		}
+		return &Error{Filename: filename, Range: pointAt(line, col, len(name)), Key: strings.Join(key, "."),
+			Msg: fmt.Sprintf("unknown key `%s` %s", name, where), Hint: hint}
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, col := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if m := decodeTypePattern.FindStringSubmatch(de.Error()); m != nil && key != "" {
+			want := describeType(fieldType(reflect.TypeOf(Acaifile{}), de.Key()))
+			return &Error{Filename: filename, Range: pointAt(line, col, 1), Key: key,
+				Msg: fmt.Sprintf("`%s` must be %s, not a TOML %s", key, want, m[1])}
+		}
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		return &Error{Filename: filename, Range: pointAt(line, col, 1), Key: key,
+			Msg: "invalid TOML: " + msg, Hint: "the Acaifile is TOML (https://toml.io); check quoting and brackets on this line"}
+	}
+	return &Error{Filename: filename, Range: pointAt(1, 1, 1), Msg: "cannot read the Acaifile: " + err.Error()}
+}
+
+func pointAt(line, col, width int) Range {
+	return Range{Start: Position{line, col}, End: Position{line, col + width}}
+}
+
+// keysOf lists the TOML keys of the table at path, from the struct tags.
+func keysOf(t reflect.Type, path []string) []string {
+	if ft := fieldType(t, path); ft != nil {
+		t = ft
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if name := tomlName(t.Field(i)); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// fieldType is the Go type of the key at path, or nil when there is none.
+func fieldType(t reflect.Type, path []string) reflect.Type {
+	for _, k := range path {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		found := false
+		for i := 0; i < t.NumField(); i++ {
+			if tomlName(t.Field(i)) == k {
+				t, found = t.Field(i).Type, true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	return t
+}
+
+func tomlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	return name
+}
+
+func describeType(t reflect.Type) string {
+	if t == nil {
+		return "a value of another type"
+	}
+	switch t {
+	case reflect.TypeOf(StringList{}):
+		return "a string or a list of strings"
+	case reflect.TypeOf(Command{}):
+		return "a list (exec form) or a string (shell form)"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool, reflect.Pointer:
+		return "true or false"
+	case reflect.Slice:
+		return "a list of strings"
+	case reflect.Map:
+		return "a table of strings (KEY = \"value\")"
+	case reflect.Struct:
+		return "a table"
+	}
+	return "a " + t.Kind().String()
+}
+
+// closest is the valid key a typo most likely meant, or "" when none is close.
+func closest(name string, valid []string) string {
+	best, bestDist := "", 3
+	if len(name) <= 3 {
+		bestDist = 2
+	}
+	for _, v := range valid {
+		if d := editDistance(strings.ToLower(name), v); d < bestDist {
+			best, bestDist = v, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,183 @@
+package spec
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseFillsDefaults(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("# syntax=acai/frontend\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := struct{ Python, Alpine, Workdir, User, Layout string }{"3.12", "3.22", "/app", "appuser", "venv"}
+	got := struct{ Python, Alpine, Workdir, User, Layout string }{a.Python, a.Alpine, a.Workdir, a.User, a.Runtime.Layout}
+	if got != want {
+		t.Fatalf("defaults = %+v, want %+v", got, want)
+	}
+	if !a.AutoDepsEnabled() || a.BaseImage() != "python:3.12-alpine3.22" || a.DepsDir() != VenvDir {
+		t.Fatalf("auto_deps=%v base=%s deps=%s", a.AutoDepsEnabled(), a.BaseImage(), a.DepsDir())
+	}
+}
+
+func TestParseEveryKey(t *testing.T) {
+	src := `# syntax=acai/frontend
+python = "3.11"
+alpine = "3.20"
+requirements = ["requirements.txt", "extra/reqs.txt"]
+packages = ["requests==2.32.3", "numpy>=1.26,<3", "uvicorn[standard]", "pkg @ https://example.com/pkg.whl", "tomli; python_version < '3.11'"]
+apk = ["libstdc++", "so:libpq.so.5"]
+entrypoint = "exec python -m app"
+cmd = ["--port", "8080"]
+workdir = "/srv/app"
+app = ["src/", "*.py"]
+env = { APP_MODE = "prod" }
+user = "1000:1000"
+expose = [8080, "53/udp"]
+labels = { "org.opencontainers.image.title" = "demo" }
+
+[build]
+apk = ["postgresql-dev"]
+image = "registry.example.com/acai:3.11"
+index_url = "https://pypi.example.com/simple"
+extra_index_urls = ["https://extra.example.com/simple"]
+find_links = ["https://wheels.example.com/"]
+no_deps = true
+
+[runtime]
+auto_deps = false
+image = "registry.example.com/python:3.11-alpine3.20"
+layout = "venv"
+
+[test]
+command = ["python", "-m", "pytest"]
+requirements = "requirements-test.txt"
+packages = ["pytest==8.3.3"]
+`
+	a, err := Parse("Acaifile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"requirements", a.Requirements, StringList{"requirements.txt", "extra/reqs.txt"}},
+		{"entrypoint", a.Entrypoint.Argv(), []string{"/bin/sh", "-c", "exec python -m app"}},
+		{"cmd", a.Cmd.Argv(), []string{"--port", "8080"}},
+		{"expose", a.Expose, []Port{"8080/tcp", "53/udp"}},
+		{"user to create", a.UserToCreate(), ""},
+		{"auto_deps", a.AutoDepsEnabled(), false},
+		{"runner image", a.RunnerImage(), "registry.example.com/python:3.11-alpine3.20"},
+		{"test.requirements", a.Test.Requirements, StringList{"requirements-test.txt"}},
+		{"build", a.Build, Build{APK: []string{"postgresql-dev"}, Image: "registry.example.com/acai:3.11",
+			IndexURL: "https://pypi.example.com/simple", ExtraIndexURLs: []string{"https://extra.example.com/simple"},
+			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true}},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	if r, ok := a.Source.KeyRange("build.index_url"); !ok || r.Start != (Position{19, 1}) {
+		t.Errorf("build.index_url key range = %+v, %v", r, ok)
+	}
+	if r := a.Source.Locate("packages[1]"); r.Start != (Position{5, 33}) {
+		t.Errorf("packages[1] at %+v, want 5:33", r.Start)
+	}
+}
+
+func TestLambdaLayoutDefaults(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("[runtime]\nlayout = \"lambda\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Workdir != LambdaTaskRoot || a.DepsDir() != LambdaTaskRoot {
+		t.Fatalf("workdir=%s deps=%s", a.Workdir, a.DepsDir())
+	}
+}
+
+// Every bad Acaifile yields exactly one *Error, at the line and column of the fault,
+// whose text says what is wrong and what to do.
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name, src string
+		line, col int
+		contains  []string
+	}{
+		{"syntax", "python = \"3.12\napk = []\n", 1, 15, []string{"invalid TOML"}},
+		{"typo at top", "pyton = \"3.12\"\n", 1, 1, []string{"unknown key `pyton`", "did you mean `python`?"}},
+		{"typo in table", "[build]\nindex_ulr = \"https://x\"\n", 2, 1, []string{"unknown key `index_ulr` in [build]", "`index_url`"}},
+		{"unknown far from any", "[runtime]\nzzzzzzzz = 1\n", 2, 1, []string{"valid keys in [runtime]: auto_deps, image, layout"}},
+		{"python float", "python = 3.12\n", 1, 10, []string{"`python` must be a string, not a TOML float"}},
+		{"unknown python", "\n\npython = \"3.8\"\n", 3, 10, []string{"no official python:3.8-alpine image", "3.12"}},
+		{"python not a version", "python = \"latest\"\n", 1, 10, []string{`python = "3.12"`}},
+		{"unknown pair", "python = \"3.12\"\nalpine = \"3.16\"\n", 2, 10, []string{"python:3.12-alpine3.16", "3.22"}},
+		{"requirements int", "requirements = 3\n", 1, 16, []string{"`requirements` must be a string or a list of strings, not an integer"}},
+		{"requirements outside", "requirements = [\"ok.txt\", \"../secret.txt\"]\n", 1, 27, []string{"outside the build context"}},
+		{"requirements absolute", "requirements = \"/etc/passwd\"\n", 1, 16, []string{"absolute path"}},
+		{"bad specifier", "packages = [\"requests\", \"requests===\"]\n", 1, 25, []string{`"requests===" in ` + "`packages`" + ` is not a valid requirement`}},
+		{"pip option", "packages = [\"--index-url=http://x\"]\n", 1, 13, []string{"pip option", "[build]"}},
+		{"bad apk", "apk = [\"libstdc++\", \"Bad Name\"]\n", 1, 21, []string{`"Bad Name"`, "Alpine package"}},
+		{"bad build apk", "[build]\napk = [\"gcc!\"]\n", 2, 8, []string{"`build.apk`"}},
+		{"entrypoint number", "entrypoint = 5\n", 1, 14, []string{"`entrypoint` must be a list or a string"}},
+		{"entrypoint empty", "entrypoint = []\n", 1, 1, []string{"empty list"}},
+		{"entrypoint element", "entrypoint = [\"python\", 3]\n", 1, 25, []string{"element 2 is an integer"}},
+		{"workdir relative", "workdir = \"app\"\n", 1, 11, []string{"absolute path"}},
+		{"env key", "[env]\n\"1BAD\" = \"x\"\n", 2, 1, []string{`"1BAD" is not valid`}},
+		{"env value type", "[env]\nPORT = 8080\n", 2, 8, []string{"`env.PORT` must be", "not a TOML integer"}},
+		{"user", "user = \"Bad User\"\n", 1, 8, []string{"not a valid user"}},
+		{"port range", "expose = [8080, 70000]\n", 1, 17, []string{`invalid port "70000"`}},
+		{"port proto", "expose = [\"53/xyz\"]\n", 1, 11, []string{`invalid port "53/xyz"`}},
+		{"port type", "expose = [true]\n", 1, 11, []string{"not a boolean"}},
+		{"layout", "[runtime]\nlayout = \"conda\"\n", 2, 10, []string{`unknown ` + "`runtime.layout`" + ` "conda"`, `"venv" or "lambda"`}},
+		{"lambda workdir", "workdir = \"/srv\"\n[runtime]\nlayout = \"lambda\"\n", 1, 11, []string{"conflicts"}},
+		{"auto_deps type", "[runtime]\nauto_deps = \"yes\"\n", 2, 13, []string{"true or false"}},
+		{"index url", "[build]\nindex_url = \"ftp://x\"\n", 2, 13, []string{"http:// or https://"}},
+		{"image ref", "[build]\nimage = \"not an image\"\n", 2, 9, []string{"not a valid image reference"}},
+		{"test without command", "\n[test]\npackages = [\"pytest\"]\n", 2, 2, []string{"[test] has no `command`"}},
+		{"app outside", "app = [\"../x\"]\n", 1, 8, []string{"outside"}},
+		{"array table", "[[build]]\napk = []\n", 1, 3, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := Parse("Acaifile", []byte(c.src))
+			if err == nil {
+				t.Fatalf("no error; parsed %+v", a)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T %v is not a *spec.Error", err, err)
+			}
+			if e.Range.Start.Line != c.line || e.Range.Start.Column != c.col {
+				t.Errorf("error at %d:%d, want %d:%d: %v", e.Range.Start.Line, e.Range.Start.Column, c.line, c.col, err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "Acaifile:") {
+				t.Errorf("error does not name the Acaifile: %s", msg)
+			}
+			for _, s := range c.contains {
+				if !strings.Contains(msg, s) {
+					t.Errorf("error %q does not contain %q", msg, s)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("python = \"3.12\"\napk = [\"libstdc++\"]\nentrypoint = [\"python\"]\n"))
+	f.Add([]byte("[test]\ncommand = 3\nexpose = [1, \"x\"]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := Parse("Acaifile", data)
+		if err == nil && a == nil {
+			t.Fatal("nil Acaifile without error")
+		}
+		var e *Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("error %T is not a *spec.Error", err)
+		}
+	})
+}
