@@ -32,6 +32,18 @@ func (s *Source) KeyRange(path string) (Range, bool) {
 	return r, ok
 }
 
+// Span is the whole of key = value for the key at path, if it is in the file.
+func (s *Source) Span(path string) (Range, bool) {
+	k, ok := s.KeyRange(path)
+	if !ok {
+		return Range{}, false
+	}
+	if v, ok := s.values[path]; ok && k.Start.Line <= v.End.Line {
+		k.End = v.End
+	}
+	return k, true
+}
+
 // Locate is the best range for path ("apk[2]", "build.index_url", "test"): the value or
 // element itself, else its key, else the closest enclosing key, else the first line.
 func (s *Source) Locate(path string) Range {

@@ -1,0 +1,143 @@
+// Package frontend turns an Acaifile into LLB and an image config: the acai BuildKit
+// frontend. Build is its client.BuildFunc.
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Target is a --target the frontend offers.
+type Target struct {
+	Name, Description string
+	Default           bool
+}
+
+// Targets are the stages a user can build, default first.
+var Targets = []Target{
+	{Name: stageRunner, Description: "the slim runtime image: runner base + runtime packages + installed dependencies + app", Default: true},
+	{Name: stageBuilder, Description: "the ACAI builder image (Python + C/C++ toolchain), publishable and usable as [build].image"},
+	{Name: stageTest, Description: "the runner plus [test] requirements, running [test].command"},
+}
+
+// Build is the frontend's entry point, run by BuildKit through the gateway.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "toml")
+	if err != nil {
+		return nil, err
+	}
+	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
+	if err != nil {
+		return nil, withSource(err, src.SourceMap)
+	}
+	target := bc.Target
+	if target == "" {
+		target = stageRunner
+	}
+	if !isTarget(target) {
+		return nil, fmt.Errorf("unknown target %q: an Acaifile builds %s", target, targetNames())
+	}
+	if target == stageTest && !a.Test.Command.IsSet() {
+		return nil, withSource(fmt.Errorf("--target test needs a [test] table with a command"), src.SourceMap)
+	}
+	buildContext, err := bc.MainContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		p := bc.BuildPlatforms[0]
+		if platform != nil {
+			p = *platform
+		}
+		conv := &converter{bc: bc, spec: a, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*image{}}
+		st, err := conv.build(ctx, target)
+		if err != nil {
+			return nil, withSource(err, src.SourceMap)
+		}
+		st.config.Platform = p
+		def, err := st.state.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: st.config}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// build routes a target to the stages it needs.
+func (c *converter) build(ctx context.Context, target string) (*stage, error) {
+	builder, err := c.builderStage(ctx)
+	if err != nil || target == stageBuilder {
+		return builder, err
+	}
+	deps := c.depsStage(builder)
+	runner, err := c.runnerStage(ctx, deps)
+	if err != nil || target == stageRunner {
+		return runner, err
+	}
+	return c.testStage(builder, deps, runner), nil
+}
+
+func isTarget(name string) bool {
+	for _, t := range Targets {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func targetNames() string {
+	names := make([]string, len(Targets))
+	for i, t := range Targets {
+		names[i] = t.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// withSource attaches the Acaifile, and the range an *spec.Error points at, so that
+// buildx and buildctl print the offending lines under the message.
+func withSource(err error, smap *llb.SourceMap) error {
+	if smap == nil {
+		return err
+	}
+	var se *spec.Error
+	ranges := []*pb.Range{}
+	if errors.As(err, &se) {
+		ranges = append(ranges, pbRange(se.Range))
+	}
+	return errdefs.WithSource(err, &errdefs.Source{
+		Info: &pb.SourceInfo{
+			Data:       smap.Data,
+			Filename:   smap.Filename,
+			Language:   smap.Language,
+			Definition: smap.Definition.ToPB(),
+		},
+		Ranges: ranges,
+	})
+}

@@ -1,0 +1,143 @@
+package frontend
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// runnerConfig is the runner's image config: the base image's, with the layout's PATH
+// and Python settings, then the Acaifile's entrypoint, cmd, env, workdir, user, ports
+// and labels (and --label values, as for a Dockerfile).
+func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.DockerOCIImage, error) {
+	a := c.spec
+	img := cloneConfig(base)
+	cfg := &img.Config
+	env := envMap(cfg.Env)
+	binDir := spec.VenvDir + "/bin"
+	if a.Runtime.Layout == spec.LayoutVenv {
+		setEnv(cfg, "VIRTUAL_ENV", spec.VenvDir)
+	} else {
+		binDir = spec.LambdaTaskRoot + "/bin"
+		setEnv(cfg, "LAMBDA_TASK_ROOT", spec.LambdaTaskRoot)
+		setEnv(cfg, "PYTHONPATH", spec.LambdaTaskRoot)
+	}
+	path := env["PATH"]
+	if path == "" {
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	setEnv(cfg, "PATH", binDir+":"+path)
+	// The app's files belong to root and the app runs as another user, so Python could
+	// not write __pycache__ anyway; the dependencies were byte-compiled at install time.
+	setEnv(cfg, "PYTHONDONTWRITEBYTECODE", "1")
+	// Logs reach `docker logs` as they are written.
+	setEnv(cfg, "PYTHONUNBUFFERED", "1")
+	for _, k := range sortedKeys(a.Env) {
+		setEnv(cfg, k, a.Env[k])
+	}
+	if a.Entrypoint.IsSet() {
+		cfg.Entrypoint = a.Entrypoint.Argv()
+		cfg.Cmd = nil // as in a Dockerfile, a new ENTRYPOINT drops the base image's CMD
+	}
+	if a.Cmd.IsSet() {
+		cfg.Cmd = a.Cmd.Argv()
+	}
+	cfg.WorkingDir = a.Workdir
+	cfg.User = a.User
+	if len(a.Expose) > 0 && cfg.ExposedPorts == nil {
+		cfg.ExposedPorts = map[string]struct{}{}
+	}
+	for _, p := range a.Expose {
+		cfg.ExposedPorts[string(p)] = struct{}{}
+	}
+	if cfg.Labels == nil && len(a.Labels)+len(c.bc.Labels) > 0 {
+		cfg.Labels = map[string]string{}
+	}
+	maps.Copy(cfg.Labels, a.Labels)
+	maps.Copy(cfg.Labels, c.bc.Labels)
+	return img, nil
+}
+
+func cloneConfig(img *dockerspec.DockerOCIImage) *dockerspec.DockerOCIImage {
+	var out dockerspec.DockerOCIImage
+	dt, _ := json.Marshal(img)
+	_ = json.Unmarshal(dt, &out)
+	return &out
+}
+
+// orEmptyConfig gives a named context without an image config (a local directory, say)
+// the minimal config an image needs.
+func orEmptyConfig(img *dockerspec.DockerOCIImage, p ocispecs.Platform) *dockerspec.DockerOCIImage {
+	if img != nil {
+		return img
+	}
+	img = &dockerspec.DockerOCIImage{}
+	img.Platform = p
+	img.RootFS.Type = "layers"
+	img.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	return img
+}
+
+func envMap(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+func setEnv(cfg *dockerspec.DockerOCIImageConfig, key, value string) {
+	for i, kv := range cfg.Env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			cfg.Env[i] = key + "=" + value
+			return
+		}
+	}
+	cfg.Env = append(cfg.Env, key+"="+value)
+}
+
+// withConfigEnv gives a state the environment of an image config, so that a step run
+// in it sees what the image's processes will.
+func withConfigEnv(st llb.State, img *dockerspec.DockerOCIImage) llb.State {
+	for _, kv := range img.Config.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		st = st.AddEnv(k, v)
+	}
+	return st
+}
+
+// proxyEnv passes the proxy build args BuildKit predefines for Dockerfiles to the steps
+// that reach the network, without baking them into a cache key.
+func proxyEnv(args map[string]string) llb.ProxyEnv {
+	get := func(k string) string {
+		if v, ok := args[k]; ok {
+			return v
+		}
+		return args[strings.ToLower(k)]
+	}
+	return llb.ProxyEnv{
+		HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), FTPProxy: get("FTP_PROXY"),
+		NoProxy: get("NO_PROXY"), AllProxy: get("ALL_PROXY"),
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func jsonUnmarshal(dt []byte, v any) error { return json.Unmarshal(dt, v) }
+
+func pbRange(r spec.Range) *pb.Range {
+	return &pb.Range{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column)},
+		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column)},
+	}
+}

@@ -1,0 +1,382 @@
+package frontend
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// Stage names: the --target values, the prefixes of progress names, and the names
+// --no-cache-filter and --build-context take.
+const (
+	stageBuilder = "builder"
+	stageDeps    = "deps"
+	stageScan    = "scan"
+	stageRunner  = "runner"
+	stageTest    = "test"
+)
+
+// ToolchainPackages turn the base image into the ACAI builder: a C/C++ toolchain for
+// sdists, git and ssh for VCS requirements, scanelf for the runtime-library scan.
+var ToolchainPackages = []string{"build-base", "linux-headers", "git", "openssh-client", "scanelf"}
+
+// Where build inputs are mounted in build steps; none of them reach an image.
+const (
+	requirementsMount = "/acai/requirements"
+	runnerBaseMount   = "/acai/runner-base"
+	scanOutputMount   = "/acai/scan"
+	runtimeDepsFile   = "runtime-deps"
+	pipCacheDir       = "/root/.cache/pip"
+)
+
+//go:embed scan.sh
+var scanScript string
+
+// converter expands one Acaifile into LLB for one target platform.
+type converter struct {
+	bc       *dockerui.Client
+	spec     *spec.Acaifile
+	smap     *llb.SourceMap
+	platform ocispecs.Platform
+	context  *llb.State
+
+	// base images, resolved once per platform even when two stages use one
+	images map[string]*image
+}
+
+// image is a base image's root filesystem and config.
+type image struct {
+	state  llb.State
+	config *dockerspec.DockerOCIImage
+}
+
+// stage is an LLB state together with the config it would have as an image.
+type stage struct {
+	state  llb.State
+	config *dockerspec.DockerOCIImage
+}
+
+// at attaches the Acaifile location of keys to a step, so that a failure is shown on
+// the line that asked for the step.
+func (c *converter) at(keys ...string) llb.ConstraintsOpt {
+	var ranges []*pb.Range
+	for _, k := range keys {
+		if r, ok := c.spec.Source.Span(k); ok {
+			ranges = append(ranges, pbRange(r))
+		}
+	}
+	if c.smap == nil || len(ranges) == 0 {
+		return llb.WithDescription(nil) // no location: a no-op
+	}
+	return c.smap.Location(ranges)
+}
+
+// opts are the constraints every step of a stage gets: its progress name, platform,
+// source location and --no-cache.
+func (c *converter) opts(stageName, name string, keys ...string) []llb.ConstraintsOpt {
+	o := []llb.ConstraintsOpt{
+		llb.WithCustomName("[" + stageName + "] " + name),
+		llb.Platform(c.platform),
+		c.at(keys...),
+	}
+	if c.bc.IsNoCache(stageName) {
+		o = append(o, llb.IgnoreCache)
+	}
+	return o
+}
+
+func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
+	out := make([]llb.RunOption, 0, len(cs)+len(more))
+	for _, c := range cs {
+		out = append(out, c)
+	}
+	return append(out, more...)
+}
+
+// baseImage resolves ref once per platform. A named build context of the same name
+// (--build-context python:3.12-alpine3.22=docker-image://mirror/...) replaces it, as
+// it replaces a FROM image in a Dockerfile.
+func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*image, error) {
+	if img, ok := c.images[ref]; ok {
+		return img, nil
+	}
+	img, err := c.loadImage(ctx, stageName, ref, keys...)
+	if err != nil {
+		return nil, err
+	}
+	c.images[ref] = img
+	return img, nil
+}
+
+func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys ...string) (*image, error) {
+	resolveMode := c.bc.ImageResolveMode.String()
+	nc, err := c.bc.NamedContext(ref, dockerui.ContextOpt{Platform: &c.platform, ResolveMode: resolveMode})
+	if err != nil {
+		return nil, err
+	}
+	if nc != nil {
+		st, cfg, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &image{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
+	}
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, errors.Wrapf(err, "invalid image reference %q", ref)
+	}
+	named = reference.TagNameOnly(named)
+	_, dgst, dt, err := c.bc.GatewayClient().ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
+		LogName:  fmt.Sprintf("[%s] load metadata for %s", stageName, ref),
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &c.platform, ResolveMode: resolveMode},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var cfg dockerspec.DockerOCIImage
+	if err := jsonUnmarshal(dt, &cfg); err != nil {
+		return nil, errors.Wrapf(err, "image config of %s", ref)
+	}
+	if dgst != "" {
+		if d, err := reference.WithDigest(named, dgst); err == nil {
+			named = d
+		}
+	}
+	imgOpts := []llb.ImageOption{llb.Platform(c.platform), llb.WithCustomName("[" + stageName + "] FROM " + ref), c.at(keys...)}
+	if c.bc.IsNoCache(stageName) {
+		imgOpts = append(imgOpts, llb.IgnoreCache)
+	}
+	st, err := llb.Image(named.String(), imgOpts...).WithImageConfig(dt)
+	if err != nil {
+		return nil, err
+	}
+	return &image{state: st, config: &cfg}, nil
+}
+
+// builderStage is the ACAI image: the Python base with a C/C++ toolchain. A named build
+// context "builder" or [build].image supplies a prebuilt one instead.
+func (c *converter) builderStage(ctx context.Context) (*stage, error) {
+	if nc, err := c.bc.NamedContext(stageBuilder, dockerui.ContextOpt{Platform: &c.platform, ResolveMode: c.bc.ImageResolveMode.String()}); err != nil {
+		return nil, err
+	} else if nc != nil {
+		st, cfg, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &stage{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
+	}
+	packages := slices.Clone(c.spec.Build.APK)
+	ref, keys := c.spec.Build.Image, []string{"build.image"}
+	if ref == "" {
+		ref, keys = c.spec.BaseImage(), []string{"python", "alpine"}
+		packages = append(slices.Clone(ToolchainPackages), packages...)
+	}
+	base, err := c.baseImage(ctx, stageBuilder, ref, keys...)
+	if err != nil {
+		return nil, err
+	}
+	st := base.state
+	if len(packages) > 0 {
+		st = st.Run(runOpts(c.opts(stageBuilder, "apk add --no-cache "+strings.Join(packages, " "), "build.apk", "build.image"),
+			llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
+	}
+	return &stage{state: st, config: cloneConfig(base.config)}, nil
+}
+
+// requirementFiles is a scratch state holding only the requirement files, at their
+// context paths. The install depends on nothing else, so editing app code never
+// re-runs it: the copy's cache key is the checksum of these files alone.
+func (c *converter) requirementFiles(files []string, key string) llb.State {
+	st := llb.Scratch().Platform(c.platform)
+	for _, f := range files {
+		st = st.File(llb.Copy(*c.context, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
+			c.opts(stageDeps, "copy "+f, key)...)
+	}
+	return st
+}
+
+// pipInstall installs requirement files and specifiers on top of st: into the venv
+// (venv layout) or the Lambda task root (lambda layout).
+func (c *converter) pipInstall(st llb.State, files []string, specs []string, keys ...string) llb.State {
+	deps := c.spec.DepsDir()
+	args := []string{"python", "-m", "pip"}
+	if c.spec.Runtime.Layout == spec.LayoutVenv {
+		// The builder's pip installs into the venv, so the venv carries no pip of its own.
+		args = append(args, "--python", deps+"/bin/python", "install")
+	} else {
+		args = append(args, "install", "--target", deps)
+	}
+	args = append(args, "--prefer-binary", "--no-warn-script-location")
+	b := c.spec.Build
+	if b.IndexURL != "" {
+		args = append(args, "--index-url", b.IndexURL)
+	}
+	for _, u := range b.ExtraIndexURLs {
+		args = append(args, "--extra-index-url", u)
+	}
+	for _, u := range b.FindLinks {
+		args = append(args, "--find-links", u)
+	}
+	if b.NoDeps {
+		args = append(args, "--no-deps")
+	}
+	what := []string{}
+	for _, f := range files {
+		args = append(args, "-r", path.Join(requirementsMount, f))
+		what = append(what, "-r "+f)
+	}
+	args = append(args, specs...)
+	what = append(what, specs...)
+
+	run := []llb.RunOption{
+		llb.Args(args),
+		llb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
+		llb.AddMount(requirementsMount, c.requirementFiles(files, keys[0]), llb.Readonly),
+		llb.AddMount(pipCacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-pip-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
+		// Private indexes: credentials come as secrets and never land in a layer.
+		llb.AddSecret("/etc/pip.conf", llb.SecretID("pip.conf"), llb.SecretOptional),
+		llb.AddSecret("/root/.netrc", llb.SecretID("netrc"), llb.SecretOptional),
+		llb.AddSSHSocket(llb.SSHOptional),
+		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
+	}
+	for _, k := range sortedKeys(c.bc.BuildArgs) {
+		if strings.HasPrefix(k, "PIP_") {
+			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
+		}
+	}
+	return st.Run(runOpts(c.opts(stageDeps, "pip install "+strings.Join(what, " "), keys...), run...)...).Root()
+}
+
+// depsStage is the builder with the requirements installed; its only inputs are the
+// requirement files.
+func (c *converter) depsStage(builder *stage) llb.State {
+	st := builder.state
+	if c.spec.Runtime.Layout == spec.LayoutVenv {
+		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
+			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
+	}
+	if len(c.spec.Requirements) == 0 && len(c.spec.Packages) == 0 {
+		return st
+	}
+	return c.pipInstall(st, c.spec.Requirements, c.spec.Packages, "requirements", "packages")
+}
+
+// scanStage lists the so: providers of the shared libraries that the installed
+// packages link against and neither bundle nor find in the runner base. Its output is
+// a scratch state with one file, mounted into the runner's apk step and nothing else.
+func (c *converter) scanStage(deps llb.State, runnerBase llb.State) llb.State {
+	run := deps.Run(runOpts(c.opts(stageScan, "scanelf: shared libraries the installed packages need", "runtime.auto_deps"),
+		llb.Args([]string{"/bin/sh", "-c", scanScript, "acai-scan", c.spec.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile)}),
+		llb.AddMount(runnerBaseMount, runnerBase, llb.Readonly),
+	)...)
+	return run.AddMount(scanOutputMount, llb.Scratch().Platform(c.platform))
+}
+
+// runnerStage is the slim image: runner base + runtime packages + user + installed
+// dependencies + app. Nothing from the builder but the dependency directory.
+func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, error) {
+	a := c.spec
+	base, err := c.baseImage(ctx, stageRunner, a.RunnerImage(), "runtime.image", "python", "alpine")
+	if err != nil {
+		return nil, err
+	}
+	st := base.state
+	if a.AutoDepsEnabled() || len(a.APK) > 0 {
+		what := slices.Clone(a.APK)
+		run := []llb.RunOption{llb.Args(append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, a.APK...))}
+		if a.AutoDepsEnabled() {
+			what = append(what, "(+ so: libraries found by [scan])")
+			run = append(run, llb.AddMount(scanOutputMount, c.scanStage(deps, base.state), llb.Readonly))
+		}
+		name := "apk add --no-cache " + strings.Join(what, " ")
+		st = st.Run(runOpts(c.opts(stageRunner, name, "apk", "runtime.auto_deps"), run...)...).Root()
+	}
+	if u := a.UserToCreate(); u != "" {
+		st = st.Run(runOpts(c.opts(stageRunner, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), "user"),
+			llb.Args([]string{"/bin/sh", "-c", addUserScript, "acai-user", u, fmt.Sprint(spec.DefaultUID)}))...).Root()
+	}
+	depsDir := a.DepsDir()
+	st = st.File(llb.Copy(deps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
+		c.opts(stageRunner, "copy installed packages "+depsDir, "requirements", "packages")...)
+	st = st.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.opts(stageRunner, "mkdir "+a.Workdir, "workdir")...)
+	st = st.File(c.copyApp(), c.opts(stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
+	cfg, err := c.runnerConfig(base.config)
+	if err != nil {
+		return nil, err
+	}
+	st = st.Dir(a.Workdir)
+	return &stage{state: st, config: cfg}, nil
+}
+
+func (c *converter) copyApp() *llb.FileAction {
+	info := &llb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		AllowWildcard:       true,
+		AllowEmptyWildcard:  true,
+		// The Acaifile, its ignore file and the requirement files describe the build;
+		// they are not the app.
+		ExcludePatterns: append([]string{c.spec.Source.Filename, c.spec.Source.Filename + ".dockerignore"},
+			append(slices.Clone(c.spec.Requirements), c.spec.Test.Requirements...)...),
+		IncludePatterns: c.spec.App,
+	}
+	return llb.Copy(*c.context, "/", c.spec.Workdir, info)
+}
+
+func describeApp(app []string) string {
+	if len(app) == 0 {
+		return "(build context)"
+	}
+	return strings.Join(app, " ")
+}
+
+// testStage is the runner with the test requirements installed, running [test].command;
+// the build fails when the command fails.
+func (c *converter) testStage(builder *stage, deps llb.State, runner *stage) *stage {
+	a := c.spec
+	testDeps := deps
+	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
+		testDeps = c.pipInstall(deps, a.Test.Requirements, a.Test.Packages, "test.requirements", "test.packages")
+	}
+	depsDir := a.DepsDir()
+	st := runner.state.File(llb.Copy(testDeps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
+		c.opts(stageTest, "copy installed packages with test requirements", "test.requirements", "test.packages")...)
+	st = withConfigEnv(st, runner.config).Dir(a.Workdir).User(runner.config.Config.User)
+	cmd := a.Test.Command.Argv()
+	st = st.Run(runOpts(c.opts(stageTest, strings.Join(cmd, " "), "test.command"), llb.Args(cmd))...).Root()
+	_ = builder
+	return &stage{state: st, config: runner.config}
+}
+
+// apkAddScript adds the packages given as arguments plus the so: names found by the
+// scan (when mounted); it runs apk only when there is something to add.
+const apkAddScript = `set -eu
+if [ -f ` + scanOutputMount + `/` + runtimeDepsFile + ` ]; then
+  set -- "$@" $(cat ` + scanOutputMount + `/` + runtimeDepsFile + `)
+fi
+if [ $# -eq 0 ]; then echo "no runtime packages needed"; exit 0; fi
+echo "apk add --no-cache $*"
+exec apk add --no-cache "$@"`
+
+// addUserScript appends the app user to /etc/passwd and /etc/group: it needs no
+// package and works the same on every base (busybox adduser's flags are not Debian's).
+const addUserScript = `set -eu
+name=$1 id=$2
+grep -q "^$name:" /etc/group || echo "$name:x:$id:" >> /etc/group
+grep -q "^$name:" /etc/passwd || echo "$name:x:$id:$id::/nonexistent:/sbin/nologin" >> /etc/passwd`
+

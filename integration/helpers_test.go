@@ -1,0 +1,118 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acai-build/acai/integration/testbed"
+)
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// project writes an Acaifile and files into a fresh build context.
+func project(t *testing.T, acaifile string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	all := map[string]string{"Acaifile": acaifile}
+	for k, v := range files {
+		all[k] = v
+	}
+	if err := testbed.WriteFiles(dir, all); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// example copies examples/NAME into a fresh build context.
+func example(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := testbed.CopyDir(filepath.Join(bed.Repo, "examples", name), dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// standinBuild is a build whose base image python:PY-alpineAL is the runner stand-in
+// and whose pip uses the loopback index (PIP_INDEX_URL build arg) in place of PyPI.
+func standinBuild(dir, python, alpine string) testbed.Build {
+	return testbed.Build{
+		Dir:      dir,
+		Contexts: bed.StandinContexts(python, alpine),
+		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
+	}
+}
+
+func mustBuild(t *testing.T, build func(context.Context, testbed.Build) (*testbed.Result, error), o testbed.Build) *testbed.Result {
+	t.Helper()
+	res, err := build(testContext(t), o)
+	if err != nil {
+		t.Fatalf("build failed: %v", err)
+	}
+	return res
+}
+
+func readFile(t *testing.T, img *testbed.Image, p string) string {
+	t.Helper()
+	dt, err := img.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%s is not in the image: %v", p, err)
+	}
+	return string(dt)
+}
+
+func run(t *testing.T, img *testbed.Image, args ...string) string {
+	t.Helper()
+	out, err := img.Run(testContext(t), args...)
+	if err != nil {
+		t.Fatalf("running the image %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+func execIn(t *testing.T, img *testbed.Image, argv ...string) string {
+	t.Helper()
+	out, err := img.Exec(testContext(t), argv...)
+	if err != nil {
+		t.Fatalf("running %v in the image: %v\n%s", argv, err, out)
+	}
+	return out
+}
+
+func wantContains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s does not contain %q:\n%s", what, w, got)
+		}
+	}
+}
+
+func wantEqual[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func wantSlice(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+		t.Errorf("%s = %q, want %q", what, got, want)
+	}
+}
+
+func setFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

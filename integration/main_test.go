@@ -1,0 +1,47 @@
+// Package integration proves acai on a real BuildKit: every test builds an Acaifile
+// through buildkitd and checks the image a user would get.
+//
+// Stand-ins, said plainly: there is no Alpine, Docker Hub or PyPI here. The base image
+// python:X-alpineY is replaced (through a named build context, as a user would point at
+// a mirror) by a Debian bookworm image whose /sbin/apk only records what it is asked to
+// add; Python packages come from wheels and sdists the tests make, served by a loopback
+// index. See integration/testbed.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/acai-build/acai/integration/testbed"
+)
+
+var bed *testbed.Bed
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	start := time.Now()
+	var err error
+	bed, err = testbed.Start(ctx)
+	cancel()
+	if err != nil {
+		// Never a skip: without the test bed nothing here is proven.
+		fmt.Fprintf(os.Stderr, "FAIL: the BuildKit test bed did not start: %v\n", err)
+		os.Exit(1)
+	}
+	testbed.Logf("up in %s: buildkitd %s, registry %s, index %s, frontend %s",
+		time.Since(start).Round(time.Millisecond), bed.Socket, bed.Registry, bed.Index.URL, bed.Frontend)
+	if err := bed.Index.Publish(testbed.Cowsay); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: publishing test packages: %v\n", err)
+		bed.Close()
+		os.Exit(1)
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "buildkitd log (tail):\n%s\n", bed.BuildkitdLog())
+	}
+	bed.Close()
+	os.Exit(code)
+}

@@ -1,0 +1,234 @@
+// Package testbed runs acai against a real BuildKit on a machine with no Docker engine,
+// no public registry, no PyPI and no Alpine mirror: a buildkitd (built from the pinned
+// Go module by hack/setup) on a private socket, a loopback OCI registry, Debian-based
+// stand-ins for the python:X-alpineY and ACAI builder images, a loopback Python
+// package index, and the frontend image built from Dockerfile.frontend.
+//
+// The stand-ins replace the real base images only through the overrides a user has
+// (named build contexts, the Acaifile's image keys); the frontend knows nothing of them.
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/moby/buildkit/client"
+)
+
+// Bed is a running test bed.
+type Bed struct {
+	Repo     string // the acai repository root
+	Cache    string // .cache: built tools, stand-in rootfs tarballs, buildkitd state
+	Socket   string // buildkitd's address, unix://...
+	Registry string // host:port of the loopback registry
+	Client   *client.Client
+	Index    *PackageIndex
+
+	// Image references in the loopback registry.
+	RunnerStandin  string // stands in for python:X-alpineY
+	BuilderStandin string // stands in for a prebuilt ACAI builder
+	Frontend       string // the acai frontend image
+
+	tmp       string
+	buildkitd *exec.Cmd
+	logs      *os.File
+	servers   []*http.Server
+	closeOnce sync.Once
+}
+
+// Logf reports progress of the test bed's own set-up.
+var Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "testbed: "+format+"\n", args...) }
+
+// Start brings the whole test bed up. Every missing prerequisite is an error naming
+// what to run: a test bed that silently skips proves nothing.
+func Start(ctx context.Context) (_ *Bed, err error) {
+	repo, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	b := &Bed{Repo: repo, Cache: filepath.Join(repo, ".cache")}
+	if v := os.Getenv("ACAI_CACHE"); v != "" {
+		b.Cache = v
+	}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	if err := b.checkPrerequisites(); err != nil {
+		return nil, err
+	}
+	if b.tmp, err = os.MkdirTemp("", "acai-testbed-"); err != nil {
+		return nil, err
+	}
+	if err := b.startRegistry(); err != nil {
+		return nil, err
+	}
+	if err := b.startBuildkitd(ctx); err != nil {
+		return nil, err
+	}
+	if b.Index, err = b.startPackageIndex(); err != nil {
+		return nil, err
+	}
+	if err := b.pushStandins(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.buildFrontendImage(ctx); err != nil {
+		return nil, fmt.Errorf("building the frontend image: %w", err)
+	}
+	return b, nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Dockerfile.frontend")); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("no acai repository (Dockerfile.frontend) above %s", dir)
+}
+
+func (b *Bed) checkPrerequisites() error {
+	var missing []string
+	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar"} {
+		if _, err := os.Stat(filepath.Join(b.Cache, f)); err != nil {
+			missing = append(missing, filepath.Join(b.Cache, f))
+		}
+	}
+	for _, tool := range []string{"runc", "umoci", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool+" (on PATH)")
+		}
+	}
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (buildkitd runs rootful here)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("test bed prerequisites missing: %s; run hack/setup first", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (b *Bed) serve(h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	b.servers = append(b.servers, srv)
+	go srv.Serve(l)
+	return l.Addr().String(), nil
+}
+
+func (b *Bed) startRegistry() error {
+	blobs := filepath.Join(b.tmp, "registry-blobs")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		return err
+	}
+	quiet := registry.Logger(nilLogger())
+	addr, err := b.serve(registry.New(quiet, registry.WithBlobHandler(registry.NewDiskBlobHandler(blobs))))
+	b.Registry = addr
+	return err
+}
+
+// startBuildkitd runs a rootful OCI-worker buildkitd on a private socket. Its state
+// lives in the cache, so a second test run re-uses the build cache.
+func (b *Bed) startBuildkitd(ctx context.Context) error {
+	root := filepath.Join(b.Cache, "buildkitd")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return err
+	}
+	sock := filepath.Join(b.tmp, "buildkitd.sock")
+	b.Socket = "unix://" + sock
+	logs, err := os.Create(filepath.Join(b.tmp, "buildkitd.log"))
+	if err != nil {
+		return err
+	}
+	b.logs = logs
+	cmd := exec.Command(filepath.Join(b.Cache, "bin/buildkitd"),
+		"--root", root, "--addr", b.Socket,
+		"--oci-worker=true", "--containerd-worker=false",
+		"--oci-worker-snapshotter=overlayfs",
+		// Build steps share the host's network, so they reach the loopback package index.
+		"--oci-worker-net=host",
+		"--oci-worker-gc-keepstorage=20000")
+	cmd.Dir = b.tmp
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	b.buildkitd = cmd
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.New(ctx, b.Socket)
+		if err == nil {
+			if _, err = c.ListWorkers(ctx); err == nil {
+				b.Client = c
+				return nil
+			}
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logs.Name())
+			return fmt.Errorf("buildkitd did not come up: %v\n%s", err, tail(string(out), 2000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Close stops everything Start started.
+func (b *Bed) Close() {
+	b.closeOnce.Do(func() {
+		if b.Client != nil {
+			b.Client.Close()
+		}
+		if b.buildkitd != nil && b.buildkitd.Process != nil {
+			_ = syscall.Kill(-b.buildkitd.Process.Pid, syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { b.buildkitd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = syscall.Kill(-b.buildkitd.Process.Pid, syscall.SIGKILL)
+				<-done
+			}
+		}
+		for _, s := range b.servers {
+			s.Close()
+		}
+		if b.logs != nil {
+			b.logs.Close()
+		}
+		if b.tmp != "" {
+			os.RemoveAll(b.tmp)
+		}
+	})
+}
+
+// BuildkitdLog is the tail of buildkitd's log, for failure messages.
+func (b *Bed) BuildkitdLog() string {
+	out, _ := os.ReadFile(filepath.Join(b.tmp, "buildkitd.log"))
+	return tail(string(out), 4000)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,382 @@
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/acai-build/acai/frontend"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/tonistiigi/fsutil"
+)
+
+// Build describes one build of an Acaifile.
+type Build struct {
+	Dir      string            // build context; the Acaifile is read from here too
+	Filename string            // default "Acaifile"
+	Target   string            // --target
+	Args     map[string]string // --build-arg
+	Contexts map[string]string // --build-context NAME=VALUE
+	Opts     map[string]string // any other frontend attribute
+	Secrets  map[string]string // --secret id=ID,src=FILE
+}
+
+func (o Build) attrs() map[string]string {
+	a := map[string]string{"filename": o.Filename}
+	if a["filename"] == "" {
+		a["filename"] = "Acaifile"
+	}
+	if o.Target != "" {
+		a["target"] = o.Target
+	}
+	for k, v := range o.Args {
+		a["build-arg:"+k] = v
+	}
+	for k, v := range o.Contexts {
+		a["context:"+k] = v
+	}
+	for k, v := range o.Opts {
+		a[k] = v
+	}
+	return a
+}
+
+// StandinContexts replaces the runner base python:PY-alpineAL by the runner stand-in,
+// the way a user replaces a base image with a mirror: a named build context.
+func (b *Bed) StandinContexts(python, alpine string) map[string]string {
+	return map[string]string{"python:" + python + "-alpine" + alpine: "docker-image://" + b.RunnerStandin}
+}
+
+// Result is a finished build: the image (exported as an OCI layout) and the progress.
+type Result struct {
+	*Image
+	Steps []Step // every vertex BuildKit reported, in first-seen order
+	Log   string // plain progress (buildctl) or the step names (in-process)
+}
+
+// Step is one vertex of the build's progress.
+type Step struct {
+	Name   string
+	Cached bool
+	Error  string
+}
+
+// Step finds the step whose name contains s.
+func (r *Result) Step(s string) (Step, bool) {
+	for _, st := range r.Steps {
+		if strings.Contains(st.Name, s) {
+			return st, true
+		}
+	}
+	return Step{}, false
+}
+
+var buildSeq atomic.Int64
+
+// BuildInProcess runs the frontend's Build function in this process through the Go
+// client, as BuildKit would run it from the frontend image.
+func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
+	fs, err := fsutil.NewFS(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dir, tarPath := b.newOutput()
+	var attachables []session.Attachable
+	if len(o.Secrets) > 0 {
+		var srcs []secretsprovider.Source
+		for id, file := range o.Secrets {
+			srcs = append(srcs, secretsprovider.Source{ID: id, FilePath: file})
+		}
+		store, err := secretsprovider.NewStore(srcs)
+		if err != nil {
+			return nil, err
+		}
+		attachables = append(attachables, secretsprovider.NewSecretProvider(store))
+	}
+	ch := make(chan *client.SolveStatus)
+	rec := newRecorder(ch)
+	_, err = b.Client.Build(ctx, client.SolveOpt{
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		FrontendAttrs: o.attrs(),
+		Session:       attachables,
+		Exports: []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Attrs:  map[string]string{"name": "acai-test:latest"},
+			Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(tarPath) },
+		}},
+	}, "", frontend.Build, ch)
+	steps := rec.wait()
+	res := &Result{Steps: steps, Log: stepLog(steps)}
+	if err != nil {
+		return res, fmt.Errorf("%w\nprogress:\n%s", err, res.Log)
+	}
+	res.Image, err = b.openImage(dir, tarPath)
+	return res, err
+}
+
+// BuildWithSyntax is the user's path: the Acaifile's first line names the frontend
+// image (# syntax=...), and buildctl builds it with the Dockerfile frontend, which
+// forwards to that image, exactly as `docker buildx build -f Acaifile .` does.
+func (b *Bed) BuildWithSyntax(ctx context.Context, o Build) (*Result, error) {
+	dir, tarPath := b.newOutput()
+	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
+		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir,
+		"--output", "type=oci,name=acai-test:latest,dest=" + tarPath}
+	for _, k := range sortedKeys(o.attrs()) {
+		args = append(args, "--opt", k+"="+o.attrs()[k])
+	}
+	for id, file := range o.Secrets {
+		args = append(args, "--secret", "id="+id+",src="+file)
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(b.Cache, "bin/buildctl"), args...)
+	out, err := cmd.CombinedOutput()
+	res := &Result{Log: string(out), Steps: parsePlainProgress(string(out))}
+	if err != nil {
+		return res, fmt.Errorf("buildctl build: %v\n%s", err, tail(string(out), 6000))
+	}
+	res.Image, err = b.openImage(dir, tarPath)
+	return res, err
+}
+
+func (b *Bed) newOutput() (dir, tarPath string) {
+	dir = filepath.Join(b.tmp, fmt.Sprintf("image-%d", buildSeq.Add(1)))
+	os.MkdirAll(dir, 0o755)
+	return dir, dir + ".tar"
+}
+
+// Image is a built image, unpacked: its OCI layout, config and root filesystem.
+type Image struct {
+	Layout string
+	Config *v1.ConfigFile
+	Bundle string // umoci bundle: rootfs/ and config.json
+	tmp    string
+}
+
+func (b *Bed) openImage(dir, tarPath string) (*Image, error) {
+	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("untar OCI export: %v: %s", err, out)
+	}
+	os.Remove(tarPath)
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Manifests) != 1 {
+		return nil, fmt.Errorf("OCI export has %d manifests, want 1", len(m.Manifests))
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	bundle := dir + "-bundle"
+	if out, err := exec.Command("umoci", "unpack", "--image", dir+":latest", bundle).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("umoci unpack: %v: %s", err, out)
+	}
+	return &Image{Layout: dir, Config: cfg, Bundle: bundle, tmp: b.tmp}, nil
+}
+
+// Rootfs is the unpacked root filesystem.
+func (i *Image) Rootfs() string { return filepath.Join(i.Bundle, "rootfs") }
+
+// ReadFile reads a file of the image's filesystem.
+func (i *Image) ReadFile(p string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(i.Rootfs(), p))
+}
+
+// Exists reports whether a path (glob allowed) exists in the image.
+func (i *Image) Exists(pattern string) bool {
+	m, _ := filepath.Glob(filepath.Join(i.Rootfs(), pattern))
+	return len(m) > 0
+}
+
+// Env is the image config's environment as a map.
+func (i *Image) Env() map[string]string {
+	m := map[string]string{}
+	for _, kv := range i.Config.Config.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+var runSeq atomic.Int64
+
+// Run runs the image as `docker run IMAGE args...` would: its entrypoint, with args in
+// place of its CMD when given, as its user, in its workdir, with its env (umoci turns
+// the image config into the runtime config), under runc. It returns the output.
+func (i *Image) Run(ctx context.Context, args ...string) (string, error) {
+	if len(args) == 0 {
+		return i.run(ctx, nil)
+	}
+	return i.run(ctx, append(append([]string{}, i.Config.Config.Entrypoint...), args...))
+}
+
+// Exec runs argv in the image in place of its entrypoint and CMD (docker run
+// --entrypoint), with the image's user, workdir and env.
+func (i *Image) Exec(ctx context.Context, argv ...string) (string, error) {
+	return i.run(ctx, argv)
+}
+
+func (i *Image) run(ctx context.Context, argv []string) (string, error) {
+	cfgPath := filepath.Join(i.Bundle, "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return "", err
+	}
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	if !hasOriginal(i.Bundle) {
+		os.WriteFile(filepath.Join(i.Bundle, "args.orig.json"), mustJSON(proc["args"]), 0o644)
+	}
+	if argv == nil {
+		var orig []string
+		dt, _ := os.ReadFile(filepath.Join(i.Bundle, "args.orig.json"))
+		json.Unmarshal(dt, &orig)
+		proc["args"] = orig
+	} else {
+		proc["args"] = argv
+	}
+	raw, _ = json.Marshal(spec)
+	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	id := fmt.Sprintf("acai-run-%d-%d", os.Getpid(), runSeq.Add(1))
+	cmd := exec.CommandContext(ctx, "runc", "--root", filepath.Join(i.tmp, "runc"), "run", "--bundle", i.Bundle, id)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	exec.Command("runc", "--root", filepath.Join(i.tmp, "runc"), "delete", "-f", id).Run()
+	return out.String(), err
+}
+
+func hasOriginal(bundle string) bool {
+	_, err := os.Stat(filepath.Join(bundle, "args.orig.json"))
+	return err == nil
+}
+
+func mustJSON(v any) []byte {
+	dt, _ := json.Marshal(v)
+	return dt
+}
+
+// recorder collects the build's vertices from the status channel.
+type recorder struct {
+	mu    sync.Mutex
+	order []string
+	steps map[string]*Step
+	done  chan struct{}
+}
+
+func newRecorder(ch chan *client.SolveStatus) *recorder {
+	r := &recorder{steps: map[string]*Step{}, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for s := range ch {
+			r.mu.Lock()
+			for _, v := range s.Vertexes {
+				st, ok := r.steps[v.Digest.String()]
+				if !ok {
+					st = &Step{}
+					r.steps[v.Digest.String()] = st
+					r.order = append(r.order, v.Digest.String())
+				}
+				st.Name = v.Name
+				st.Cached = st.Cached || v.Cached
+				if v.Error != "" {
+					st.Error = v.Error
+				}
+			}
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *recorder) wait() []Step {
+	<-r.done
+	out := make([]Step, 0, len(r.order))
+	for _, d := range r.order {
+		out = append(out, *r.steps[d])
+	}
+	return out
+}
+
+func stepLog(steps []Step) string {
+	var sb strings.Builder
+	for _, s := range steps {
+		state := ""
+		if s.Cached {
+			state = " CACHED"
+		}
+		if s.Error != "" {
+			state = " ERROR: " + s.Error
+		}
+		fmt.Fprintf(&sb, "%s%s\n", s.Name, state)
+	}
+	return sb.String()
+}
+
+// parsePlainProgress reads `--progress=plain` output: "#N name" lines and "#N CACHED".
+func parsePlainProgress(out string) []Step {
+	names := map[string]int{}
+	var steps []Step
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		num, rest, ok := strings.Cut(line[1:], " ")
+		if !ok {
+			continue
+		}
+		i, seen := names[num]
+		if !seen {
+			steps = append(steps, Step{Name: rest})
+			names[num] = len(steps) - 1
+			continue
+		}
+		switch {
+		case rest == "CACHED":
+			steps[i].Cached = true
+		case strings.HasPrefix(rest, "ERROR"):
+			steps[i].Error = rest
+		}
+	}
+	return steps
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

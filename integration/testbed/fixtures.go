@@ -1,0 +1,78 @@
+package testbed
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Cowsay is a stand-in for PyPI's cowsay 6.1, made by the test bed because PyPI is
+// unreachable here: the same module name, get_output_string(char, text) function and
+// `cowsay -t TEXT` console script the examples use, in a few lines.
+var Cowsay = Wheel{
+	Name: "cowsay", Version: "6.1",
+	Files: map[string]string{
+		"cowsay/__init__.py": `"""acai test bed stand-in for cowsay 6.1 (not the real package)."""
+import argparse
+
+def get_output_string(char="cow", text=""):
+    bar = "-" * (len(text) + 2)
+    return "\n".join([" " + "_" * (len(text) + 2), "< " + text + " >", " " + bar,
+                      "        \\   ^__^", "         \\  (oo)\\_______",
+                      "            (__)\\       )\\/\\", "                ||----w |",
+                      "                ||     ||"])
+
+def main():
+    p = argparse.ArgumentParser(prog="cowsay")
+    p.add_argument("-t", "--text", default="")
+    p.add_argument("-c", "--character", default="cow")
+    a = p.parse_args()
+    print(get_output_string(a.character, a.text))
+`,
+	},
+	ConsoleScripts: map[string]string{"cowsay": "cowsay:main"},
+}
+
+// CopyDir copies an example (or any directory) into dst, so a test can edit its copy.
+func CopyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, dt, 0o644)
+	})
+}
+
+// WriteFiles writes files (relative path → content) under dir.
+func WriteFiles(dir string, files map[string]string) error {
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithSyntax replaces an Acaifile's `# syntax=` line so that it names the frontend
+// image in the loopback registry, the only registry here.
+func (b *Bed) WithSyntax(acaifile string) string {
+	lines := strings.SplitN(acaifile, "\n", 2)
+	rest := acaifile
+	if strings.HasPrefix(lines[0], "# syntax=") && len(lines) == 2 {
+		rest = lines[1]
+	}
+	return "# syntax=" + b.Frontend + "\n" + rest
+}

@@ -1,0 +1,157 @@
+package testbed
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/moby/buildkit/client"
+	"github.com/tonistiigi/fsutil"
+)
+
+func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// StandinLabel marks the stand-in images for what they are.
+const StandinLabel = "org.acai.testbed.standin"
+
+// pushStandins pushes the Debian rootfs tarballs made by hack/setup as one-layer images.
+func (b *Bed) pushStandins(ctx context.Context) error {
+	for _, s := range []struct {
+		kind string
+		ref  *string
+		what string
+	}{
+		{"runner", &b.RunnerStandin, "Debian bookworm standing in for python:X-alpineY; NOT Alpine; /sbin/apk is a recording shim"},
+		{"builder", &b.BuilderStandin, "Debian bookworm + gcc + python3-dev + scanelf standing in for an ACAI builder; NOT Alpine"},
+	} {
+		layerFile, err := b.compressedLayer(filepath.Join(b.Cache, "standins", s.kind+".tar"))
+		if err != nil {
+			return err
+		}
+		layer, err := tarball.LayerFromFile(layerFile)
+		if err != nil {
+			return err
+		}
+		img, err := mutate.AppendLayers(empty.Image, layer)
+		if err != nil {
+			return err
+		}
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			return err
+		}
+		cfg = cfg.DeepCopy()
+		cfg.OS, cfg.Architecture = "linux", "amd64"
+		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
+		cfg.Config.Cmd = []string{"python3"}
+		cfg.Config.Labels = map[string]string{StandinLabel: s.what}
+		if img, err = mutate.ConfigFile(img, cfg); err != nil {
+			return err
+		}
+		ref, err := name.ParseReference(b.Registry+"/acai-standin/"+s.kind+":bookworm", name.Insecure)
+		if err != nil {
+			return err
+		}
+		if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+			return fmt.Errorf("pushing the %s stand-in: %w", s.kind, err)
+		}
+		*s.ref = ref.String()
+	}
+	return nil
+}
+
+// compressedLayer gzips a rootfs tarball once and keeps the result next to it, so that
+// later runs push without compressing again.
+func (b *Bed) compressedLayer(tarPath string) (string, error) {
+	gz := tarPath + ".gz"
+	if gi, err := os.Stat(gz); err == nil {
+		if ti, err := os.Stat(tarPath); err == nil && !ti.ModTime().After(gi.ModTime()) {
+			return gz, nil
+		}
+	}
+	in, err := os.Open(tarPath)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.Create(gz + ".partial")
+	if err != nil {
+		return "", err
+	}
+	zw, _ := gzip.NewWriterLevel(out, gzip.BestSpeed)
+	if _, err := io.Copy(zw, in); err != nil {
+		out.Close()
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	if err := out.Close(); err != nil {
+		return "", err
+	}
+	return gz, os.Rename(gz+".partial", gz)
+}
+
+// buildFrontendImage builds Dockerfile.frontend through BuildKit's Dockerfile frontend
+// and pushes it to the loopback registry. Its Go-compile stage ("build") starts from
+// golang:*-alpine, which no registry here has, so that one stage is replaced by a named
+// build context holding the same binary compiled on the host; the image stage itself
+// (labels, user, entrypoint) is built exactly as written.
+func (b *Bed) buildFrontendImage(ctx context.Context) error {
+	out := filepath.Join(b.tmp, "frontend-build")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "out", "frontend"), "./cmd/frontend")
+	cmd.Dir = b.Repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/frontend: %v\n%s", err, o)
+	}
+	repoFS, err := fsutil.NewFS(b.Repo)
+	if err != nil {
+		return err
+	}
+	binFS, err := fsutil.NewFS(out)
+	if err != nil {
+		return err
+	}
+	emptyDir := filepath.Join(b.tmp, "empty-context")
+	if err := os.MkdirAll(emptyDir, 0o755); err != nil {
+		return err
+	}
+	emptyFS, err := fsutil.NewFS(emptyDir)
+	if err != nil {
+		return err
+	}
+	b.Frontend = b.Registry + "/acai/frontend:test"
+	_, err = b.Client.Solve(ctx, nil, client.SolveOpt{
+		Frontend: "dockerfile.v0",
+		FrontendAttrs: map[string]string{
+			"filename":      "Dockerfile.frontend",
+			"context:build": "local:frontend-build",
+		},
+		LocalMounts: map[string]fsutil.FS{"context": emptyFS, "dockerfile": repoFS, "frontend-build": binFS},
+		Exports: []client.ExportEntry{{
+			Type:  client.ExporterImage,
+			Attrs: map[string]string{"name": b.Frontend, "push": "true", "registry.insecure": "true"},
+		}},
+	}, drain())
+	return err
+}
+
+func drain() chan *client.SolveStatus {
+	ch := make(chan *client.SolveStatus)
+	go func() {
+		for range ch {
+		}
+	}()
+	return ch
+}

@@ -1,0 +1,173 @@
+package testbed
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// PackageIndex is a PEP 503 "simple" index on loopback, standing in for PyPI. Build
+// steps reach it because buildkitd runs them on the host network.
+type PackageIndex struct {
+	Dir string
+	URL string // http://127.0.0.1:PORT/simple
+}
+
+func (b *Bed) startPackageIndex() (*PackageIndex, error) {
+	dir := filepath.Join(b.tmp, "pyindex")
+	if err := os.MkdirAll(filepath.Join(dir, "simple"), 0o755); err != nil {
+		return nil, err
+	}
+	addr, err := b.serve(http.FileServer(http.Dir(dir)))
+	if err != nil {
+		return nil, err
+	}
+	idx := &PackageIndex{Dir: dir, URL: "http://" + addr + "/simple"}
+	// pip's build isolation installs setuptools and wheel before building an sdist;
+	// Debian ships both as wheels, which the builder stand-in carries.
+	wheels := filepath.Join(b.tmp, "debian-wheels")
+	os.MkdirAll(wheels, 0o755)
+	if out, err := exec.Command("tar", "-xf", filepath.Join(b.Cache, "standins/builder.tar"), "-C", wheels,
+		"--wildcards", "./usr/share/python-wheels/setuptools-*", "./usr/share/python-wheels/wheel-*").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("extracting setuptools and wheel from the builder stand-in: %v: %s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(wheels, "usr/share/python-wheels/*.whl"))
+	for _, f := range files {
+		dt, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		project := strings.SplitN(filepath.Base(f), "-", 2)[0]
+		if err := idx.Add(project, filepath.Base(f), dt); err != nil {
+			return nil, err
+		}
+	}
+	return idx, nil
+}
+
+var normalizePattern = regexp.MustCompile(`[-_.]+`)
+
+// Add publishes a distribution file for a project.
+func (i *PackageIndex) Add(project, filename string, data []byte) error {
+	dir := filepath.Join(i.Dir, "simple", strings.ToLower(normalizePattern.ReplaceAllString(project, "-")))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, filename), data, 0o644)
+}
+
+// Wheel is a pure-Python wheel made by the test bed.
+type Wheel struct {
+	Name, Version  string
+	Requires       []string          // Requires-Dist
+	Files          map[string]string // path in site-packages → content
+	ConsoleScripts map[string]string // script name → module:function
+}
+
+// Publish builds the wheel and adds it to the index.
+func (i *PackageIndex) Publish(w Wheel) error {
+	dt, err := w.Build()
+	if err != nil {
+		return err
+	}
+	return i.Add(w.Name, w.Filename(), dt)
+}
+
+func (w Wheel) distName() string { return normalizePattern.ReplaceAllString(w.Name, "_") }
+
+// Filename is the wheel's file name.
+func (w Wheel) Filename() string {
+	return fmt.Sprintf("%s-%s-py3-none-any.whl", w.distName(), w.Version)
+}
+
+// Build makes the wheel: the files, METADATA, WHEEL, entry_points.txt and RECORD.
+func (w Wheel) Build() ([]byte, error) {
+	info := fmt.Sprintf("%s-%s.dist-info/", w.distName(), w.Version)
+	files := map[string]string{}
+	for k, v := range w.Files {
+		files[k] = v
+	}
+	meta := fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", w.Name, w.Version)
+	for _, r := range w.Requires {
+		meta += "Requires-Dist: " + r + "\n"
+	}
+	files[info+"METADATA"] = meta
+	files[info+"WHEEL"] = "Wheel-Version: 1.0\nGenerator: acai-testbed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+	if len(w.ConsoleScripts) > 0 {
+		ep := "[console_scripts]\n"
+		for _, k := range sortedKeys(w.ConsoleScripts) {
+			ep += k + " = " + w.ConsoleScripts[k] + "\n"
+		}
+		files[info+"entry_points.txt"] = ep
+	}
+	names := make([]string, 0, len(files))
+	for k := range files {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var record strings.Builder
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		f, err := zw.Create(n)
+		if err != nil {
+			return nil, err
+		}
+		f.Write([]byte(files[n]))
+		sum := sha256.Sum256([]byte(files[n]))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(files[n]))
+	}
+	record.WriteString(info + "RECORD,,\n")
+	f, err := zw.Create(info + "RECORD")
+	if err != nil {
+		return nil, err
+	}
+	f.Write([]byte(record.String()))
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Sdist is a source distribution made by the test bed (built by setuptools in the
+// builder, so it can carry a C extension).
+type Sdist struct {
+	Name, Version string
+	Files         map[string]string // setup.py, pyproject.toml, sources...
+}
+
+// Publish packs the sdist as NAME-VERSION.tar.gz and adds it to the index.
+func (i *PackageIndex) PublishSdist(s Sdist) error {
+	base := fmt.Sprintf("%s-%s", normalizePattern.ReplaceAllString(s.Name, "_"), s.Version)
+	files := map[string]string{"PKG-INFO": fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", s.Name, s.Version)}
+	for k, v := range s.Files {
+		files[k] = v
+	}
+	var buf bytes.Buffer
+	gw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gw)
+	for _, n := range sortedKeys(files) {
+		if err := tw.WriteHeader(&tar.Header{Name: base + "/" + n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		tw.Write([]byte(files[n]))
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := gw.Close(); err != nil {
+		return err
+	}
+	return i.Add(s.Name, base+".tar.gz", buf.Bytes())
+}
