@@ -379,4 +379,3 @@ const addUserScript = `set -eu
 name=$1 id=$2
 grep -q "^$name:" /etc/group || echo "$name:x:$id:" >> /etc/group
 grep -q "^$name:" /etc/passwd || echo "$name:x:$id:$id::/nonexistent:/sbin/nologin" >> /etc/passwd`
-
