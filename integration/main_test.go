@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	}
 	testbed.Logf("up in %s: buildkitd %s, registry %s, index %s, frontend %s",
 		time.Since(start).Round(time.Millisecond), bed.Socket, bed.Registry, bed.Index.URL, bed.Frontend)
-	if err := bed.Index.Publish(testbed.Cowsay); err != nil {
+	if err := publishTestPackages(); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: publishing test packages: %v\n", err)
 		bed.Close()
 		os.Exit(1)
@@ -44,4 +44,11 @@ func TestMain(m *testing.M) {
 	}
 	bed.Close()
 	os.Exit(code)
+}
+
+func publishTestPackages() error {
+	if err := bed.Index.Publish(testbed.Cowsay); err != nil {
+		return err
+	}
+	return bed.Index.PublishSdist(testbed.Yamlver)
 }

@@ -76,3 +76,27 @@ func (b *Bed) WithSyntax(acaifile string) string {
 	}
 	return "# syntax=" + b.Frontend + "\n" + rest
 }
+
+// Yamlver is an sdist with a C extension that links the system library libyaml
+// (libyaml-0.so.2): pip compiles it in the builder, and the runner needs the library.
+var Yamlver = Sdist{
+	Name: "yamlver", Version: "1.0",
+	Files: map[string]string{
+		"pyproject.toml": "[build-system]\nrequires = [\"setuptools\", \"wheel\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+		"setup.py": `from setuptools import setup, Extension
+setup(name="yamlver", version="1.0",
+      ext_modules=[Extension("yamlver", ["yamlver.c"], libraries=["yaml"])])
+`,
+		"yamlver.c": `#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <yaml.h>
+
+static PyObject *version(PyObject *self, PyObject *args) {
+    return PyUnicode_FromString(yaml_get_version_string());
+}
+static PyMethodDef methods[] = {{"version", version, METH_NOARGS, "libyaml's version"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "yamlver", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_yamlver(void) { return PyModule_Create(&module); }
+`,
+	},
+}
