@@ -47,8 +47,18 @@ func TestMain(m *testing.M) {
 }
 
 func publishTestPackages() error {
-	if err := bed.Index.Publish(testbed.Cowsay); err != nil {
+	idx := bed.Index
+	for _, w := range []testbed.Wheel{testbed.Cowsay, testbed.AWSLambdaRIC, testbed.Module("needsdep", "1.0", "missingdep>=1")} {
+		if err := idx.Publish(w); err != nil {
+			return err
+		}
+	}
+	// Reachable only through [build].extra_index_urls and [build].find_links.
+	if err := idx.PublishAt("extra/simple/extrapkg", testbed.Module("extrapkg", "1.0")); err != nil {
 		return err
 	}
-	return bed.Index.PublishSdist(testbed.Yamlver)
+	if err := idx.PublishAt("flat", testbed.Module("flatpkg", "1.0")); err != nil {
+		return err
+	}
+	return idx.PublishSdist(testbed.Yamlver)
 }

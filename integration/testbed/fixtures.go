@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,34 @@ static PyObject *version(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {{"version", version, METH_NOARGS, "libyaml's version"}, {NULL, NULL, 0, NULL}};
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "yamlver", NULL, -1, methods};
 PyMODINIT_FUNC PyInit_yamlver(void) { return PyModule_Create(&module); }
+`,
+	},
+}
+
+// Module is a one-module pure-Python wheel whose module prints its name when imported
+// as __main__ and has NAME = name: enough to prove a package was installed from where
+// a test put it.
+func Module(name, version string, requires ...string) Wheel {
+	return Wheel{
+		Name: name, Version: version, Requires: requires,
+		Files: map[string]string{name + ".py": "NAME = " + fmt.Sprintf("%q", name) + "\nif __name__ == '__main__':\n    print(NAME)\n"},
+	}
+}
+
+// AWSLambdaRIC is a stand-in for PyPI's awslambdaric (the AWS Lambda runtime interface
+// client), not the real one: `python -m awslambdaric module.handler` imports the
+// handler as the real client does, calls it once with an empty event and prints the
+// result, instead of polling the Lambda runtime API, which does not exist here.
+var AWSLambdaRIC = Wheel{
+	Name: "awslambdaric", Version: "3.0.0",
+	Files: map[string]string{
+		"awslambdaric/__init__.py": "",
+		"awslambdaric/__main__.py": `"""acai test bed stand-in for awslambdaric (not the real package)."""
+import importlib, json, os, sys
+module, _, func = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), func)
+print("stand-in runtime, task root", os.environ.get("LAMBDA_TASK_ROOT"), "cwd", os.getcwd())
+print(json.dumps(handler({}, None)))
 `,
 	},
 }

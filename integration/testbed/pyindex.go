@@ -20,8 +20,9 @@ import (
 // PackageIndex is a PEP 503 "simple" index on loopback, standing in for PyPI. Build
 // steps reach it because buildkitd runs them on the host network.
 type PackageIndex struct {
-	Dir string
-	URL string // http://127.0.0.1:PORT/simple
+	Dir  string
+	Root string // http://127.0.0.1:PORT: other locations (extra indexes, find-links pages) live below it
+	URL  string // Root + "/simple"
 }
 
 func (b *Bed) startPackageIndex() (*PackageIndex, error) {
@@ -33,7 +34,7 @@ func (b *Bed) startPackageIndex() (*PackageIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &PackageIndex{Dir: dir, URL: "http://" + addr + "/simple"}
+	idx := &PackageIndex{Dir: dir, Root: "http://" + addr, URL: "http://" + addr + "/simple"}
 	// pip's build isolation installs setuptools and wheel before building an sdist;
 	// Debian ships both as wheels, which the builder stand-in carries.
 	wheels := filepath.Join(b.tmp, "debian-wheels")
@@ -58,9 +59,15 @@ func (b *Bed) startPackageIndex() (*PackageIndex, error) {
 
 var normalizePattern = regexp.MustCompile(`[-_.]+`)
 
-// Add publishes a distribution file for a project.
+// Add publishes a distribution file for a project in the main index.
 func (i *PackageIndex) Add(project, filename string, data []byte) error {
-	dir := filepath.Join(i.Dir, "simple", strings.ToLower(normalizePattern.ReplaceAllString(project, "-")))
+	return i.AddAt(filepath.Join("simple", strings.ToLower(normalizePattern.ReplaceAllString(project, "-"))), filename, data)
+}
+
+// AddAt puts a distribution file at Root/location/filename: another index
+// ("extra/simple/NAME") or a flat find-links page ("flat").
+func (i *PackageIndex) AddAt(location, filename string, data []byte) error {
+	dir := filepath.Join(i.Dir, location)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -82,6 +89,15 @@ func (i *PackageIndex) Publish(w Wheel) error {
 		return err
 	}
 	return i.Add(w.Name, w.Filename(), dt)
+}
+
+// PublishAt builds the wheel and puts it at Root/location.
+func (i *PackageIndex) PublishAt(location string, w Wheel) error {
+	dt, err := w.Build()
+	if err != nil {
+		return err
+	}
+	return i.AddAt(location, w.Filename(), dt)
 }
 
 func (w Wheel) distName() string { return normalizePattern.ReplaceAllString(w.Name, "_") }
