@@ -52,9 +52,9 @@ c = configparser.ConfigParser(); c.read("conf/app.ini")
 print(cowsay.get_output_string("cow", sys.argv[1]))
 print("libyaml", yamlver.version(), "mode", c["app"]["mode"], extrapkg.NAME, flatpkg.NAME, needsdep.NAME)
 `,
-		"conf/app.ini":    "[app]\nmode = production\n",
-		"conf/notes.txt":  "not selected by app\n",
-		"other.txt":       "not selected by app\n",
+		"conf/app.ini":   "[app]\nmode = production\n",
+		"conf/notes.txt": "not selected by app\n",
+		"other.txt":      "not selected by app\n",
 	})
 	res := mustBuild(t, bed.BuildInProcess, testBuildNoOverrides(dir))
 	img := res.Image
