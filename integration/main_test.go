@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 
 func publishTestPackages() error {
 	idx := bed.Index
-	for _, w := range []testbed.Wheel{testbed.Cowsay, testbed.AWSLambdaRIC, testbed.Module("needsdep", "1.0", "missingdep>=1")} {
+	for _, w := range []testbed.Wheel{testbed.Cowsay, testbed.AWSLambdaRIC, testbed.Module("needsdep", "1.0", "missingdep>=1"), testbed.Module("testhelper", "1.0")} {
 		if err := idx.Publish(w); err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ type Build struct {
 	Contexts map[string]string // --build-context NAME=VALUE
 	Opts     map[string]string // any other frontend attribute
 	Secrets  map[string]string // --secret id=ID,src=FILE
+	PushAs   string            // also push the image to the loopback registry under this name
 }
 
 func (o Build) attrs() map[string]string {
@@ -109,15 +110,20 @@ func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
 	}
 	ch := make(chan *client.SolveStatus)
 	rec := newRecorder(ch)
+	exports := []client.ExportEntry{{
+		Type:   client.ExporterOCI,
+		Attrs:  map[string]string{"name": "acai-test:latest"},
+		Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(tarPath) },
+	}}
+	if o.PushAs != "" {
+		exports = append(exports, client.ExportEntry{Type: client.ExporterImage,
+			Attrs: map[string]string{"name": o.PushAs, "push": "true", "registry.insecure": "true"}})
+	}
 	_, err = b.Client.Build(ctx, client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: o.attrs(),
 		Session:       attachables,
-		Exports: []client.ExportEntry{{
-			Type:   client.ExporterOCI,
-			Attrs:  map[string]string{"name": "acai-test:latest"},
-			Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(tarPath) },
-		}},
+		Exports:       exports,
 	}, "", frontend.Build, ch)
 	steps := rec.wait()
 	res := &Result{Steps: steps, Log: stepLog(steps)}
