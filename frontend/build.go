@@ -12,6 +12,9 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,13 +43,37 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
-	if err != nil {
-		return nil, withSource(err, src.SourceMap)
-	}
 	target := bc.Target
 	if target == "" {
 		target = stageRunner
+	}
+	a, parseErr := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
+	var findings []spec.Finding
+	if parseErr == nil {
+		files, err := readRequirementFiles(ctx, bc, a)
+		if err != nil {
+			return nil, err
+		}
+		findings = spec.Lint(a, files, today())
+	}
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return lintResults(src.SourceMap, findings, parseErr), nil
+		},
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return outlineFor(bc, src, target), parseErr
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			if parseErr != nil {
+				return nil, withSource(parseErr, src.SourceMap)
+			}
+			return targetList(src, a.BaseImage()), nil
+		},
+	}); err != nil || ok {
+		return res, err
+	}
+	if parseErr != nil {
+		return nil, withSource(parseErr, src.SourceMap)
 	}
 	if !isTarget(target) {
 		return nil, fmt.Errorf("unknown target %q: an Acaifile builds %s", target, targetNames())
@@ -54,6 +81,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if target == stageTest && !a.Test.Command.IsSet() {
 		return nil, withSource(fmt.Errorf("--target test needs a [test] table with a command"), src.SourceMap)
 	}
+	if err := missingFileError(a, findings, target); err != nil {
+		return nil, withSource(err, src.SourceMap)
+	}
+	warn(ctx, src, findings)
 	buildContext, err := bc.MainContext(ctx)
 	if err != nil {
 		return nil, err

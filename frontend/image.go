@@ -20,25 +20,9 @@ func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.D
 	a := c.spec
 	img := cloneConfig(base)
 	cfg := &img.Config
-	env := envMap(cfg.Env)
-	binDir := spec.VenvDir + "/bin"
-	if a.Runtime.Layout == spec.LayoutVenv {
-		setEnv(cfg, "VIRTUAL_ENV", spec.VenvDir)
-	} else {
-		binDir = spec.LambdaTaskRoot + "/bin"
-		setEnv(cfg, "LAMBDA_TASK_ROOT", spec.LambdaTaskRoot)
-		setEnv(cfg, "PYTHONPATH", spec.LambdaTaskRoot)
+	for _, kv := range runtimeEnv(a, envMap(cfg.Env)["PATH"]) {
+		setEnv(cfg, kv[0], kv[1])
 	}
-	path := env["PATH"]
-	if path == "" {
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	}
-	setEnv(cfg, "PATH", binDir+":"+path)
-	// The app's files belong to root and the app runs as another user, so Python could
-	// not write __pycache__ anyway; the dependencies were byte-compiled at install time.
-	setEnv(cfg, "PYTHONDONTWRITEBYTECODE", "1")
-	// Logs reach `docker logs` as they are written.
-	setEnv(cfg, "PYTHONUNBUFFERED", "1")
 	for _, k := range sortedKeys(a.Env) {
 		setEnv(cfg, k, a.Env[k])
 	}
@@ -63,6 +47,30 @@ func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.D
 	maps.Copy(cfg.Labels, a.Labels)
 	maps.Copy(cfg.Labels, c.bc.Labels)
 	return img, nil
+}
+
+// runtimeEnv is the environment the layout needs, in order, given the base image's PATH
+// (the Dockerfile that eject prints writes "$PATH" instead).
+func runtimeEnv(a *spec.Acaifile, basePath string) [][2]string {
+	if basePath == "" {
+		basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	env := [][2]string{}
+	binDir := spec.VenvDir + "/bin"
+	if a.Runtime.Layout == spec.LayoutVenv {
+		env = append(env, [2]string{"VIRTUAL_ENV", spec.VenvDir})
+	} else {
+		binDir = spec.LambdaTaskRoot + "/bin"
+		env = append(env, [2]string{"LAMBDA_TASK_ROOT", spec.LambdaTaskRoot}, [2]string{"PYTHONPATH", spec.LambdaTaskRoot})
+	}
+	return append(env,
+		[2]string{"PATH", binDir + ":" + basePath},
+		// The app's files belong to root and the app runs as another user, so Python
+		// could not write __pycache__ anyway; dependencies were compiled at install time.
+		[2]string{"PYTHONDONTWRITEBYTECODE", "1"},
+		// Logs reach `docker logs` as they are written.
+		[2]string{"PYTHONUNBUFFERED", "1"},
+	)
 }
 
 func cloneConfig(img *dockerspec.DockerOCIImage) *dockerspec.DockerOCIImage {

@@ -9,6 +9,7 @@ deps=$1 base=$2 out=$3
 command -v scanelf >/dev/null || { echo "acai: scanelf is missing from the builder (apk add scanelf), needed by runtime.auto_deps" >&2; exit 1; }
 needed=$(scanelf -R -B -F '%n#F' "$deps" | tr ',' '\n' | sed '/^$/d' | sort -u)
 bundled=$( { scanelf -R -B -F '%S#F' "$deps"; find "$deps" -name '*.so*' -exec basename {} \; ; } | sed '/^$/d' | sort -u)
+mkdir -p "$(dirname "$out")"
 : > "$out"
 for so in $needed; do
   if printf '%s\n' "$bundled" | grep -qxF "$so"; then

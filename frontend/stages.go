@@ -179,11 +179,10 @@ func (c *converter) builderStage(ctx context.Context) (*stage, error) {
 		}
 		return &stage{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
 	}
-	packages := slices.Clone(c.spec.Build.APK)
-	ref, keys := c.spec.Build.Image, []string{"build.image"}
-	if ref == "" {
-		ref, keys = c.spec.BaseImage(), []string{"python", "alpine"}
-		packages = append(slices.Clone(ToolchainPackages), packages...)
+	ref, packages := builderBase(c.spec)
+	keys := []string{"build.image"}
+	if c.spec.Build.Image == "" {
+		keys = []string{"python", "alpine"}
 	}
 	base, err := c.baseImage(ctx, stageBuilder, ref, keys...)
 	if err != nil {
@@ -195,6 +194,15 @@ func (c *converter) builderStage(ctx context.Context) (*stage, error) {
 			llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
 	}
 	return &stage{state: st, config: cloneConfig(base.config)}, nil
+}
+
+// builderBase is the builder's base image and the packages added to it: the toolchain
+// on the Python base, or only [build].apk on a prebuilt ACAI image.
+func builderBase(a *spec.Acaifile) (string, []string) {
+	if a.Build.Image != "" {
+		return a.Build.Image, a.Build.APK
+	}
+	return a.BaseImage(), append(slices.Clone(ToolchainPackages), a.Build.APK...)
 }
 
 // requirementFiles is a scratch state holding only the requirement files, at their
@@ -209,19 +217,20 @@ func (c *converter) requirementFiles(files []string, key string) llb.State {
 	return st
 }
 
-// pipInstall installs requirement files and specifiers on top of st: into the venv
-// (venv layout) or the Lambda task root (lambda layout).
-func (c *converter) pipInstall(st llb.State, files []string, specs []string, keys ...string) llb.State {
-	deps := c.spec.DepsDir()
-	args := []string{"python", "-m", "pip"}
-	if c.spec.Runtime.Layout == spec.LayoutVenv {
+// pipCommand is the install command for requirement files and specifiers: into the
+// venv (venv layout) or the Lambda task root (lambda layout). It returns the argv and a
+// short description for progress names.
+func pipCommand(a *spec.Acaifile, files, specs []string) (args []string, what string) {
+	deps := a.DepsDir()
+	args = []string{"python", "-m", "pip"}
+	if a.Runtime.Layout == spec.LayoutVenv {
 		// The builder's pip installs into the venv, so the venv carries no pip of its own.
 		args = append(args, "--python", deps+"/bin/python", "install")
 	} else {
 		args = append(args, "install", "--target", deps)
 	}
 	args = append(args, "--prefer-binary", "--no-warn-script-location")
-	b := c.spec.Build
+	b := a.Build
 	if b.IndexURL != "" {
 		args = append(args, "--index-url", b.IndexURL)
 	}
@@ -234,18 +243,24 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 	if b.NoDeps {
 		args = append(args, "--no-deps")
 	}
-	what := []string{}
+	var desc []string
 	for _, f := range files {
 		args = append(args, "-r", path.Join(requirementsMount, f))
-		what = append(what, "-r "+f)
+		desc = append(desc, "-r "+f)
 	}
 	args = append(args, specs...)
-	what = append(what, specs...)
+	desc = append(desc, specs...)
+	return args, "pip install " + strings.Join(desc, " ")
+}
 
+// pipEnv quiets pip's warnings that do not apply in a build step.
+var pipEnv = [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}}
+
+// pipInstall runs pipCommand on top of st, with only the requirement files as inputs.
+func (c *converter) pipInstall(st llb.State, files []string, specs []string, keys ...string) llb.State {
+	args, what := pipCommand(c.spec, files, specs)
 	run := []llb.RunOption{
 		llb.Args(args),
-		llb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		llb.AddMount(requirementsMount, c.requirementFiles(files, keys[0]), llb.Readonly),
 		llb.AddMount(pipCacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-pip-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
 		// Private indexes: credentials come as secrets and never land in a layer.
@@ -254,12 +269,15 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 		llb.AddSSHSocket(llb.SSHOptional),
 		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
 	}
+	for _, kv := range pipEnv {
+		run = append(run, llb.AddEnv(kv[0], kv[1]))
+	}
 	for _, k := range sortedKeys(c.bc.BuildArgs) {
 		if strings.HasPrefix(k, "PIP_") {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}
 	}
-	return st.Run(runOpts(c.opts(stageDeps, "pip install "+strings.Join(what, " "), keys...), run...)...).Root()
+	return st.Run(runOpts(c.opts(stageDeps, what, keys...), run...)...).Root()
 }
 
 // depsStage is the builder with the requirements installed; its only inputs are the

@@ -16,7 +16,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 	acaifile, _ := os.ReadFile(filepath.Join(dir, "Acaifile"))
 	setFile(t, dir, "Acaifile", bed.WithSyntax(string(acaifile)))
 
-	res := mustBuild(t, bed.BuildWithSyntax, standinBuild(dir, "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(dir, "3.12", "3.22"))
 	wantContains(t, "progress", res.Log, bed.Frontend, "[deps] pip install -r requirements.txt", "[runner] copy app")
 	checkHelloImage(t, res.Image)
 }

@@ -1,19 +1,65 @@
 // Command frontend is the acai BuildKit frontend: the program in the image that
-// `# syntax=acai/frontend` names.
+// `# syntax=acai/frontend` names. Run by hand, it also has tools for people:
+//
+//	frontend eject [Acaifile]     print the equivalent multi-stage Dockerfile
+//	frontend schema [-o FILE]     print the Acaifile's JSON Schema
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 
 	"github.com/acai-build/acai/frontend"
+	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		if err := command(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "acai: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
 		fmt.Fprintf(os.Stderr, "acai: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func command(name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	out := fs.String("o", "", "write to this file instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var text []byte
+	switch name {
+	case "schema":
+		text = spec.Schema()
+	case "eject":
+		file := "Acaifile"
+		if fs.NArg() > 0 {
+			file = fs.Arg(0)
+		}
+		dt, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		a, err := spec.Parse(file, dt)
+		if err != nil {
+			return err
+		}
+		text = []byte(frontend.Eject(a))
+	default:
+		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`", name)
+	}
+	if *out != "" {
+		return os.WriteFile(*out, text, 0o644)
+	}
+	_, err := os.Stdout.Write(text)
+	return err
 }

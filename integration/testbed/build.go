@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
@@ -65,8 +66,10 @@ func (b *Bed) StandinContexts(python, alpine string) map[string]string {
 // Result is a finished build: the image (exported as an OCI layout) and the progress.
 type Result struct {
 	*Image
-	Steps []Step // every vertex BuildKit reported, in first-seen order
-	Log   string // plain progress (buildctl) or the step names (in-process)
+	Steps    []Step            // every vertex BuildKit reported, in first-seen order
+	Warnings []string          // the build's warnings (in-process builds)
+	Log      string            // plain progress (buildctl) or the step names (in-process)
+	Response map[string]string // the frontend's result metadata (subrequest answers)
 }
 
 // Step is one vertex of the build's progress.
@@ -119,25 +122,43 @@ func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
 		exports = append(exports, client.ExportEntry{Type: client.ExporterImage,
 			Attrs: map[string]string{"name": o.PushAs, "push": "true", "registry.insecure": "true"}})
 	}
+	if o.Opts["requestid"] != "" {
+		exports = nil // a subrequest (--check, --call) answers in the response, not an image
+	}
+	// As buildx does for --check and --call, read the answer inside the build function.
+	metadata := map[string]string{}
+	build := func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		r, err := frontend.Build(ctx, c)
+		if r != nil {
+			for k, v := range r.Metadata {
+				metadata[k] = string(v)
+			}
+		}
+		return r, err
+	}
 	_, err = b.Client.Build(ctx, client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: o.attrs(),
 		Session:       attachables,
 		Exports:       exports,
-	}, "", frontend.Build, ch)
-	steps := rec.wait()
-	res := &Result{Steps: steps, Log: stepLog(steps)}
+	}, "", build, ch)
+	steps, warnings := rec.wait()
+	res := &Result{Steps: steps, Warnings: warnings, Log: stepLog(steps), Response: metadata}
 	if err != nil {
 		return res, fmt.Errorf("%w\nprogress:\n%s", err, res.Log)
+	}
+	if exports == nil {
+		return res, nil
 	}
 	res.Image, err = b.openImage(dir, tarPath)
 	return res, err
 }
 
-// BuildWithSyntax is the user's path: the Acaifile's first line names the frontend
-// image (# syntax=...), and buildctl builds it with the Dockerfile frontend, which
-// forwards to that image, exactly as `docker buildx build -f Acaifile .` does.
-func (b *Bed) BuildWithSyntax(ctx context.Context, o Build) (*Result, error) {
+// BuildWithBuildctl is the user's path: buildctl builds with the Dockerfile frontend. An
+// Acaifile's first line names the acai frontend image (# syntax=...), to which the
+// Dockerfile frontend forwards, exactly as `docker buildx build -f Acaifile .` does; a
+// Dockerfile (an ejected one) is built by the Dockerfile frontend itself.
+func (b *Bed) BuildWithBuildctl(ctx context.Context, o Build) (*Result, error) {
 	dir, tarPath := b.newOutput()
 	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir,
@@ -295,10 +316,11 @@ func mustJSON(v any) []byte {
 
 // recorder collects the build's vertices from the status channel.
 type recorder struct {
-	mu    sync.Mutex
-	order []string
-	steps map[string]*Step
-	done  chan struct{}
+	mu       sync.Mutex
+	order    []string
+	steps    map[string]*Step
+	warnings []string
+	done     chan struct{}
 }
 
 func newRecorder(ch chan *client.SolveStatus) *recorder {
@@ -307,6 +329,9 @@ func newRecorder(ch chan *client.SolveStatus) *recorder {
 		defer close(r.done)
 		for s := range ch {
 			r.mu.Lock()
+			for _, w := range s.Warnings {
+				r.warnings = append(r.warnings, string(w.Short))
+			}
 			for _, v := range s.Vertexes {
 				st, ok := r.steps[v.Digest.String()]
 				if !ok {
@@ -326,13 +351,13 @@ func newRecorder(ch chan *client.SolveStatus) *recorder {
 	return r
 }
 
-func (r *recorder) wait() []Step {
+func (r *recorder) wait() ([]Step, []string) {
 	<-r.done
 	out := make([]Step, 0, len(r.order))
 	for _, d := range r.order {
 		out = append(out, *r.steps[d])
 	}
-	return out
+	return out, r.warnings
 }
 
 func stepLog(steps []Step) string {

@@ -62,7 +62,7 @@ func run() error {
 	}
 	fmt.Printf("==> buildctl build --frontend dockerfile.v0 examples/%s (# syntax=%s)\n", example, bed.Frontend)
 	fmt.Printf("    stand-ins: %s -> %s; PyPI -> %s\n", a.BaseImage(), bed.RunnerStandin, bed.Index.URL)
-	res, err := bed.BuildWithSyntax(ctx, testbed.Build{
+	res, err := bed.BuildWithBuildctl(ctx, testbed.Build{
 		Dir:      dir,
 		Contexts: bed.StandinContexts(a.Python, a.Alpine),
 		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},

@@ -1,0 +1,139 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// readRequirementFiles reads the Acaifile's requirement files from the build context
+// (through .dockerignore, as the build sees them). A file that is not there is absent
+// from the map.
+func readRequirementFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (map[string][]byte, error) {
+	names := append(slices.Clone(a.Requirements), a.Test.Requirements...)
+	files := map[string][]byte{}
+	if len(names) == 0 {
+		return files, nil
+	}
+	st, err := bc.MainContext(ctx, llb.FollowPaths(names), dockerui.WithInternalName("load requirement files"))
+	if err != nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: n}); err == nil {
+			files[n] = dt
+		}
+	}
+	return files, nil
+}
+
+// missingFileError is the build's error for a requirement file the target needs that
+// is not in the context: the MissingRequirementFile finding, as an error.
+func missingFileError(a *spec.Acaifile, findings []spec.Finding, target string) error {
+	for _, f := range findings {
+		if f.Rule == spec.RuleMissingRequirementFile && (target == stageTest || !strings.HasPrefix(f.Key, "test.")) {
+			return &spec.Error{Filename: a.Source.Filename, Range: f.Range, Key: f.Key, Msg: f.Message, Hint: "add the file to the build context or fix the path"}
+		}
+	}
+	return nil
+}
+
+// warn shows lint findings during a normal build, as BuildKit shows Dockerfile warnings.
+func warn(ctx context.Context, src *dockerui.Source, findings []spec.Finding) {
+	for _, f := range findings {
+		msg := fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Message, f.Range.Start.Line)
+		src.Warn(ctx, msg, client.WarnOpts{
+			Level:  1,
+			URL:    f.Rule.URL(),
+			Detail: [][]byte{[]byte(f.Rule.Description)},
+			Range:  []*pb.Range{pbRange(f.Range)},
+		})
+	}
+}
+
+// lintResults answers --check (the frontend.lint subrequest).
+func lintResults(smap *llb.SourceMap, findings []spec.Finding, parseErr error) *lint.LintResults {
+	res := &lint.LintResults{}
+	idx := res.AddSource(smap)
+	var se *spec.Error
+	if errors.As(parseErr, &se) {
+		res.Error = &lint.BuildError{Message: se.Error(), Location: pb.Location{SourceIndex: int32(idx), Ranges: []*pb.Range{pbRange(se.Range)}}}
+		return res
+	}
+	for _, f := range findings {
+		r := f.Range
+		res.AddWarning(f.Rule.Name, f.Rule.Description, f.Rule.URL(), f.Message, idx, []parser.Range{{
+			Start: parser.Position{Line: r.Start.Line, Character: r.Start.Column - 1},
+			End:   parser.Position{Line: r.End.Line, Character: r.End.Column - 1},
+		}})
+	}
+	return res
+}
+
+// buildArgs are the build args acai reads, for --call outline.
+var buildArgs = []struct{ name, description string }{
+	{"PIP_INDEX_URL", "pip's package index (default PyPI); [build].index_url takes precedence"},
+	{"PIP_EXTRA_INDEX_URL", "further package indexes, space-separated"},
+	{"PIP_FIND_LINKS", "further locations of distribution archives"},
+	{"PIP_TRUSTED_HOST", "hosts pip trusts without valid HTTPS"},
+	{"PIP_*", "every other PIP_ build arg reaches the pip step as an environment variable"},
+	{"HTTP_PROXY", "proxy for the install steps (also HTTPS_PROXY, NO_PROXY, ALL_PROXY); not part of the cache key"},
+}
+
+// outlineFor answers --call outline: the build args, secrets, SSH and cache acai uses.
+func outlineFor(bc *dockerui.Client, src *dockerui.Source, target string) *outline.Outline {
+	o := &outline.Outline{Name: target, Description: describeTarget(target), Sources: [][]byte{src.SourceMap.Data}}
+	for _, a := range buildArgs {
+		o.Args = append(o.Args, outline.Arg{Name: a.name, Description: a.description, Value: bc.BuildArgs[a.name]})
+	}
+	o.Secrets = []outline.Secret{{Name: "pip.conf"}, {Name: "netrc"}}
+	o.SSH = []outline.SSH{{Name: "default"}}
+	o.Cache = []outline.CacheMount{{ID: "acai-pip-<platform>"}}
+	return o
+}
+
+// targetList answers --call targets.
+func targetList(src *dockerui.Source, base string) *targets.List {
+	l := &targets.List{Sources: [][]byte{src.SourceMap.Data}}
+	for _, t := range Targets {
+		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Default: t.Default, Description: t.Description, Base: base})
+	}
+	return l
+}
+
+func describeTarget(name string) string {
+	for _, t := range Targets {
+		if t.Name == name {
+			return t.Description
+		}
+	}
+	return ""
+}
+
+// today is when end-of-life dates are judged; a variable for tests.
+var today = time.Now

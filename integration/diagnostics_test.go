@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+)
+
+// syntaxBuild writes an Acaifile whose first line names the frontend image and builds
+// it the user's way; it returns buildctl's output and error.
+func syntaxBuild(t *testing.T, body string, files map[string]string) (string, error) {
+	t.Helper()
+	dir := project(t, bed.WithSyntax("# syntax=acai/frontend\n"+body), files)
+	res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(dir, "3.12", "3.22"))
+	return res.Log, err
+}
+
+// A validation error reaches the user through BuildKit with the Acaifile line shown.
+func TestValidationErrorShowsTheAcaifileLine(t *testing.T) {
+	out, err := syntaxBuild(t, "python = \"3.12\"\npyton = \"3.12\"\n", nil)
+	if err == nil {
+		t.Fatalf("a misspelled key built:\n%s", out)
+	}
+	wantContains(t, "buildctl output", out, "Acaifile:3:1: unknown key `pyton` at the top level; did you mean `python`?", `>>> pyton = "3.12"`)
+}
+
+// A failing step is reported with the Acaifile line that asked for it.
+func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
+	out, err := syntaxBuild(t, "python = \"3.12\"\n\npackages = [\"no-such-project==1.0\"]\n", nil)
+	if err == nil {
+		t.Fatalf("an uninstallable requirement built:\n%s", out)
+	}
+	wantContains(t, "pip failure", out, "[deps] pip install no-such-project==1.0", `>>> packages = ["no-such-project==1.0"]`)
+
+	out, err = syntaxBuild(t, "python = \"3.12\"\napk = [\"no-such-package\"]\n", nil)
+	if err == nil {
+		t.Fatalf("an unknown apk package built:\n%s", out)
+	}
+	wantContains(t, "apk failure", out, "no-such-package (no such package)", `>>> apk = ["no-such-package"]`)
+
+	out, err = syntaxBuild(t, "requirements = \"requirements.txt\"\n", nil)
+	if err == nil {
+		t.Fatalf("a missing requirement file built:\n%s", out)
+	}
+	wantContains(t, "missing file", out, `Acaifile:2:16: requirement file "requirements.txt" is not in the build context`, `>>> requirements = "requirements.txt"`)
+}
+
+// --check: every rule, each at its line. Normal builds show the same findings as warnings.
+func TestCheckReportsEveryRule(t *testing.T) {
+	dir := project(t, `python = "3.9"
+alpine = "3.18"
+requirements = ["requirements.txt", "missing.txt"]
+packages = ["cowsay", "Cowsay==6.1"]
+apk = ["libstdc++", "gcc", "postgresql-dev", "libstdc++"]
+user = "root"
+[build]
+no_deps = true
+`, map[string]string{"requirements.txt": "testhelper>=1\n"})
+	o := standinBuild(dir, "3.9", "3.18")
+	o.Opts = map[string]string{"requestid": "frontend.lint"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	var results lint.LintResults
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), &results); err != nil {
+		t.Fatalf("no lint result: %v (%v)", err, res.Response)
+	}
+	got := map[string][]int{}
+	for _, w := range results.Warnings {
+		got[w.RuleName] = append(got[w.RuleName], int(w.Location.Ranges[0].Start.Line))
+	}
+	want := map[string][]int{
+		"UnpinnedRequirement": {4, 3}, "DevPackageAtRuntime": {5, 5}, "RunsAsRoot": {6},
+		"EndOfLifeBase": {2}, "DuplicatePackage": {4, 5}, "NoDepsUnpinned": {8, 8}, "MissingRequirementFile": {3},
+	}
+	wantEqual(t, "rules and lines", fmt.Sprint(got), fmt.Sprint(want))
+	wantEqual(t, "status code", res.Response["result.statuscode"], "1")
+	wantContains(t, "printed result", res.Response["result.txt"], "RunsAsRoot", "runs as root")
+
+	// A normal build shows the findings as warnings.
+	clean := project(t, "packages = [\"cowsay\"]\n", nil)
+	build := mustBuild(t, bed.BuildInProcess, standinBuild(clean, "3.12", "3.22"))
+	wantContains(t, "warnings", strings.Join(build.Warnings, "\n"), `UnpinnedRequirement: "cowsay" (packages) does not pin a version; use == (line 1)`)
+}
+
+// --call outline and --call targets.
+func TestOutlineAndTargets(t *testing.T) {
+	dir := project(t, "python = \"3.13\"\n", nil)
+	o := standinBuild(dir, "3.13", "3.22")
+	o.Opts = map[string]string{"requestid": "frontend.outline"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	var out outline.Outline
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), &out); err != nil {
+		t.Fatalf("no outline: %v (%v)", err, res.Response)
+	}
+	wantEqual(t, "outline target", out.Name, "runner")
+	var args []string
+	for _, a := range out.Args {
+		args = append(args, a.Name+"="+a.Value)
+	}
+	wantContains(t, "outline args", strings.Join(args, " "), "PIP_INDEX_URL="+bed.Index.URL, "HTTP_PROXY=")
+	wantContains(t, "printed outline", res.Response["result.txt"], "BUILD ARG", "pip.conf")
+
+	o.Opts = map[string]string{"requestid": "frontend.targets"}
+	res = mustBuild(t, bed.BuildInProcess, o)
+	var list targets.List
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), &list); err != nil {
+		t.Fatalf("no targets: %v (%v)", err, res.Response)
+	}
+	var names []string
+	for _, tg := range list.Targets {
+		names = append(names, fmt.Sprintf("%s(default=%v,base=%s)", tg.Name, tg.Default, tg.Base))
+	}
+	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.22) builder(default=false,base=python:3.13-alpine3.22) test(default=false,base=python:3.13-alpine3.22)")
+}
+
+var _ = testbed.Build{}

@@ -1,0 +1,3 @@
+package spec
+
+//go:generate go run ../cmd/frontend schema -o ../schema/acaifile.schema.json

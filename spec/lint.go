@@ -1,0 +1,188 @@
+package spec
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Rule is a check `--check` runs (and every build reports as warnings).
+type Rule struct {
+	Name        string
+	Description string
+}
+
+// URL is where the rule is documented.
+func (r Rule) URL() string {
+	return "https://github.com/acai-build/acai/blob/main/docs/rules.md#" + strings.ToLower(r.Name)
+}
+
+// The rule set. docs/rules.md documents each one; a test keeps the two in step.
+var (
+	RuleUnpinnedRequirement    = Rule{"UnpinnedRequirement", "Requirements should pin an exact version (==) so that rebuilds install the same code."}
+	RuleDevPackageAtRuntime    = Rule{"DevPackageAtRuntime", "Compilers and -dev packages belong in [build].apk, not in the runtime apk list."}
+	RuleRunsAsRoot             = Rule{"RunsAsRoot", "The app should not run as root."}
+	RuleEndOfLifeBase          = Rule{"EndOfLifeBase", "The Python or Alpine release no longer gets security fixes."}
+	RuleDuplicatePackage       = Rule{"DuplicatePackage", "A package is listed more than once."}
+	RuleNoDepsUnpinned         = Rule{"NoDepsUnpinned", "With no_deps = true every requirement must be pinned, or the install is not reproducible and may be incomplete."}
+	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile is not in the build context."}
+)
+
+// Rules lists every rule, in the order findings are reported.
+var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
+	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile}
+
+// Finding is one rule broken at one place of the Acaifile.
+type Finding struct {
+	Rule    Rule
+	Message string
+	Key     string // the Acaifile key at fault, e.g. "apk[1]"
+	Range   Range
+}
+
+// Requirement is one requirement with where it came from, for messages.
+type Requirement struct {
+	Spec  string
+	Where string // "packages" or "requirements.txt:3"
+	Key   string // the Acaifile key that brought it in
+}
+
+// buildOnly are runtime apk packages that only compile things.
+var buildOnly = []string{"build-base", "gcc", "g++", "clang", "make", "cmake", "musl-dev", "linux-headers", "libc-dev", "autoconf", "automake", "pkgconf", "cargo", "rust", "go"}
+
+var (
+	pinnedPattern = regexp.MustCompile(`(===?)\s*[A-Za-z0-9]`)
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*`)
+)
+
+// Lint checks a parsed Acaifile. files holds the content of each requirement file
+// found in the build context; a file named by the Acaifile but absent from files is
+// missing. now decides which releases have reached their end of life.
+func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
+	l := &linter{a: a}
+	reqs := l.requirements(files)
+	for _, r := range reqs {
+		if !isPinned(r.Spec) {
+			l.add(RuleUnpinnedRequirement, r.Key, "%q (%s) does not pin a version; use ==", r.Spec, r.Where)
+		}
+	}
+	for i, p := range a.APK {
+		name := apkBaseName(p)
+		if strings.HasSuffix(name, "-dev") || slices.Contains(buildOnly, name) {
+			l.add(RuleDevPackageAtRuntime, fmt.Sprintf("apk[%d]", i), "%q is a build-time package; move it to [build].apk (runtime libraries are found by auto_deps)", p)
+		}
+	}
+	if a.User == "root" || a.User == "0" || strings.HasPrefix(a.User, "0:") {
+		l.add(RuleRunsAsRoot, "user", "the app runs as root; remove `user` to run as the non-root %s", DefaultUser)
+	}
+	if eol, which := EndOfLife(a.Python, a.Alpine); !eol.IsZero() && now.After(eol) {
+		key := "python"
+		if strings.HasPrefix(which, "Alpine") {
+			key = "alpine"
+		}
+		l.add(RuleEndOfLifeBase, key, "%s reached its end of life on %s; python:%s-alpine%s gets no more security fixes", which, eol.Format(time.DateOnly), a.Python, a.Alpine)
+	}
+	seen := map[string]Requirement{}
+	for _, r := range reqs {
+		n := projectName(r.Spec)
+		if n == "" {
+			continue
+		}
+		if first, ok := seen[n]; ok {
+			l.add(RuleDuplicatePackage, r.Key, "%q (%s) is already required by %q (%s)", r.Spec, r.Where, first.Spec, first.Where)
+			continue
+		}
+		seen[n] = r
+	}
+	apkSeen := map[string]bool{}
+	for i, p := range a.APK {
+		if apkSeen[apkBaseName(p)] {
+			l.add(RuleDuplicatePackage, fmt.Sprintf("apk[%d]", i), "apk package %q is listed twice", p)
+		}
+		apkSeen[apkBaseName(p)] = true
+	}
+	if a.Build.NoDeps {
+		for _, r := range reqs {
+			if !isPinned(r.Spec) {
+				l.add(RuleNoDepsUnpinned, "build.no_deps", "no_deps = true but %q (%s) is not pinned", r.Spec, r.Where)
+			}
+		}
+	}
+	for i, f := range append(slices.Clone(a.Requirements), a.Test.Requirements...) {
+		if _, ok := files[f]; !ok {
+			key := fmt.Sprintf("requirements[%d]", i)
+			if i >= len(a.Requirements) {
+				key = fmt.Sprintf("test.requirements[%d]", i-len(a.Requirements))
+			}
+			l.add(RuleMissingRequirementFile, key, "requirement file %q is not in the build context (check the path and .dockerignore)", f)
+		}
+	}
+	return l.findings
+}
+
+type linter struct {
+	a        *Acaifile
+	findings []Finding
+}
+
+func (l *linter) add(r Rule, key, format string, args ...any) {
+	l.findings = append(l.findings, Finding{Rule: r, Message: fmt.Sprintf(format, args...), Key: key, Range: l.a.Source.Locate(key)})
+}
+
+// requirements lists the runtime requirements: inline packages, then the lines of each
+// requirement file (options, includes and comments aside).
+func (l *linter) requirements(files map[string][]byte) []Requirement {
+	var out []Requirement
+	for i, p := range l.a.Packages {
+		out = append(out, Requirement{Spec: p, Where: "packages", Key: fmt.Sprintf("packages[%d]", i)})
+	}
+	for i, f := range l.a.Requirements {
+		for n, line := range requirementLines(files[f]) {
+			if line != "" {
+				out = append(out, Requirement{Spec: line, Where: fmt.Sprintf("%s:%d", f, n+1), Key: fmt.Sprintf("requirements[%d]", i)})
+			}
+		}
+	}
+	return out
+}
+
+// requirementLines returns each line's requirement ("" for comments, blanks, options).
+func requirementLines(dt []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(dt))
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-") {
+			line = ""
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func isPinned(spec string) bool {
+	return pinnedPattern.MatchString(spec) || strings.Contains(spec, "@") || strings.Contains(spec, "://")
+}
+
+func projectName(spec string) string {
+	return strings.ToLower(normalizeName(namePattern.FindString(strings.TrimSpace(spec))))
+}
+
+func normalizeName(s string) string {
+	return regexp.MustCompile(`[-_.]+`).ReplaceAllString(s, "-")
+}
+
+func apkBaseName(p string) string {
+	if i := strings.IndexAny(p, "<>=~"); i >= 0 {
+		return p[:i]
+	}
+	return p
+}

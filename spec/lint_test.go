@@ -1,0 +1,80 @@
+package spec
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An Acaifile that breaks every rule yields one finding per rule, each pointing at the
+// line that broke it.
+func TestLintEveryRule(t *testing.T) {
+	src := `python = "3.9"
+alpine = "3.18"
+requirements = ["requirements.txt", "missing.txt"]
+packages = ["requests", "Requests==2.32.3"]
+apk = ["libstdc++", "gcc", "postgresql-dev", "libstdc++"]
+user = "root"
+[build]
+no_deps = true
+`
+	a, err := Parse("Acaifile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"requirements.txt": []byte("# pinned\nnumpy==2.1.3\npandas>=2  # not pinned\n-r other.txt\n")}
+	findings := Lint(a, files, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	want := []struct {
+		rule string
+		line int
+		msg  string
+	}{
+		{"UnpinnedRequirement", 4, `"requests" (packages) does not pin`},
+		{"UnpinnedRequirement", 3, `"pandas>=2" (requirements.txt:3)`},
+		{"DevPackageAtRuntime", 5, `"gcc" is a build-time package`},
+		{"DevPackageAtRuntime", 5, `"postgresql-dev"`},
+		{"RunsAsRoot", 6, "runs as root"},
+		{"EndOfLifeBase", 2, "Alpine 3.18 reached its end of life on 2025-05-09"},
+		{"DuplicatePackage", 4, `"Requests==2.32.3" (packages) is already required by "requests"`},
+		{"DuplicatePackage", 5, `apk package "libstdc++" is listed twice`},
+		{"NoDepsUnpinned", 8, `no_deps = true but "requests"`},
+		{"NoDepsUnpinned", 8, `"pandas>=2"`},
+		{"MissingRequirementFile", 3, `"missing.txt" is not in the build context`},
+	}
+	if len(findings) != len(want) {
+		for _, f := range findings {
+			t.Logf("%s %d: %s", f.Rule.Name, f.Range.Start.Line, f.Message)
+		}
+		t.Fatalf("%d findings, want %d", len(findings), len(want))
+	}
+	for i, w := range want {
+		f := findings[i]
+		if f.Rule.Name != w.rule || f.Range.Start.Line != w.line || !strings.Contains(f.Message, w.msg) {
+			t.Errorf("finding %d = %s line %d %q, want %s line %d containing %q", i, f.Rule.Name, f.Range.Start.Line, f.Message, w.rule, w.line, w.msg)
+		}
+	}
+}
+
+func TestLintCleanAcaifile(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("python = \"3.13\"\nrequirements = \"r.txt\"\npackages = [\"a==1\", \"b @ https://x/b.whl\"]\napk = [\"libstdc++\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := Lint(a, map[string][]byte{"r.txt": []byte("c==1\n")}, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)); len(f) != 0 {
+		t.Fatalf("findings on a clean Acaifile: %+v", f)
+	}
+}
+
+// docs/rules.md documents every rule under its name.
+func TestEveryRuleIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(doc), "## "+r.Name+"\n") {
+			t.Errorf("docs/rules.md has no section for %s", r.Name)
+		}
+	}
+}
