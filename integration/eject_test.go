@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/frontend"
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/acai-build/acai/spec"
+)
+
+// The ejected Dockerfile, built by BuildKit's own Dockerfile frontend, gives the same
+// image config, files and behaviour as the Acaifile built by acai.
+func TestEjectedDockerfileBuildsTheSameImage(t *testing.T) {
+	acaifile := `python = "3.12"
+requirements = "requirements.txt"
+packages = ["cowsay==6.1"]
+apk = ["tzdata"]
+entrypoint = ["python", "-m", "app"]
+cmd = ["from the ejected build?"]
+env = { MODE = "prod" }
+expose = [8080, "53/udp"]
+labels = { team = "data" }
+[test]
+command = ["python", "-c", "import app"]
+`
+	dir := project(t, acaifile, map[string]string{
+		"requirements.txt": "yamlver==1.0\n",
+		"app/__init__.py":  "",
+		"app/__main__.py":  "import sys, os, cowsay, yamlver\nprint(cowsay.get_output_string('cow', sys.argv[1]), os.environ['MODE'], yamlver.version())\n",
+	})
+	o := standinBuild(dir, "3.12", "3.22")
+	builderStandin(o.Contexts)
+	fromAcai := mustBuild(t, bed.BuildInProcess, o)
+
+	a, err := spec.Parse("Acaifile", []byte(acaifile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFile(t, dir, "Dockerfile", frontend.Eject(a))
+	o.Filename = "Dockerfile"
+	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, o)
+	wantContains(t, "Dockerfile build progress", fromDockerfile.Log, "[scan", "[runner")
+
+	ac, dc := fromAcai.Config.Config, fromDockerfile.Config.Config
+	for _, c := range []struct{ what, acai, dockerfile string }{
+		{"Entrypoint", fmt.Sprint(ac.Entrypoint), fmt.Sprint(dc.Entrypoint)},
+		{"Cmd", fmt.Sprint(ac.Cmd), fmt.Sprint(dc.Cmd)},
+		{"User", ac.User, dc.User},
+		{"WorkingDir", ac.WorkingDir, dc.WorkingDir},
+		{"Env", fmt.Sprint(fromAcai.Env()), fmt.Sprint(fromDockerfile.Env())},
+		{"ExposedPorts", fmt.Sprint(ac.ExposedPorts), fmt.Sprint(dc.ExposedPorts)},
+		{"Labels", fmt.Sprint(ac.Labels), fmt.Sprint(dc.Labels)},
+		{"files in /app", tree(t, fromAcai.Image, "/app"), tree(t, fromDockerfile.Image, "/app")},
+		{"files in /opt/venv", tree(t, fromAcai.Image, "/opt/venv"), tree(t, fromDockerfile.Image, "/opt/venv")},
+		{"/etc/passwd", readFile(t, fromAcai.Image, "/etc/passwd"), readFile(t, fromDockerfile.Image, "/etc/passwd")},
+		{"apk requests", readFile(t, fromAcai.Image, "/etc/apk/acai-shim-requests"), readFile(t, fromDockerfile.Image, "/etc/apk/acai-shim-requests")},
+		{"output", run(t, fromAcai.Image), run(t, fromDockerfile.Image)},
+	} {
+		if c.acai != c.dockerfile {
+			t.Errorf("%s differs:\nacai:       %s\nDockerfile: %s", c.what, c.acai, c.dockerfile)
+		}
+	}
+	wantContains(t, "output", run(t, fromDockerfile.Image), "< from the ejected build? >", "prod 0.2.5")
+}
+
+// tree lists the files below dir in the image, one relative path a line.
+func tree(t *testing.T, img *testbed.Image, dir string) string {
+	t.Helper()
+	root := filepath.Join(img.Rootfs(), dir)
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files = append(files, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("listing %s: %v", dir, err)
+	}
+	sort.Strings(files)
+	return strings.Join(files, "\n")
+}
