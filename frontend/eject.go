@@ -3,6 +3,7 @@ package frontend
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -61,10 +62,10 @@ func Eject(a *spec.Acaifile) string {
 	for _, kv := range runtimeEnv(a, "$PATH") {
 		d.line("ENV %s=%s", kv[0], quote(kv[1]))
 	}
-	for _, k := range sortedKeys(a.Env) {
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
 		d.line("ENV %s=%s", k, quote(a.Env[k]))
 	}
-	for _, k := range sortedKeys(a.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		d.line("LABEL %s=%s", quote(k), quote(a.Labels[k]))
 	}
 	for _, p := range a.Expose {

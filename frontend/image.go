@@ -23,7 +23,7 @@ func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.D
 	for _, kv := range runtimeEnv(a, envMap(cfg.Env)["PATH"]) {
 		setEnv(cfg, kv[0], kv[1])
 	}
-	for _, k := range sortedKeys(a.Env) {
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
 		setEnv(cfg, k, a.Env[k])
 	}
 	if a.Entrypoint.IsSet() {
@@ -135,10 +135,6 @@ func proxyEnv(args map[string]string) llb.ProxyEnv {
 		HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), FTPProxy: get("FTP_PROXY"),
 		NoProxy: get("NO_PROXY"), AllProxy: get("ALL_PROXY"),
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func jsonUnmarshal(dt []byte, v any) error { return json.Unmarshal(dt, v) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -272,7 +273,7 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 	for _, kv := range pipEnv {
 		run = append(run, llb.AddEnv(kv[0], kv[1]))
 	}
-	for _, k := range sortedKeys(c.bc.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
 		if strings.HasPrefix(k, "PIP_") {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}

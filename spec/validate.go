@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -41,7 +42,7 @@ func (a *Acaifile) validate() error {
 	for i, g := range a.App {
 		v.contextPath(fmt.Sprintf("app[%d]", i), g, true)
 	}
-	for _, k := range sortedKeys(a.Env) {
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
 		if !envKeyPattern.MatchString(k) {
 			v.failAtKey("env."+k, "use letters, digits and underscores, not starting with a digit", "environment variable name %q is not valid", k)
 		}
@@ -49,7 +50,7 @@ func (a *Acaifile) validate() error {
 	if a.User != "" && !userPattern.MatchString(a.User) {
 		v.fail("user", `use a lower-case user name, a uid, uid:gid, or "root"`, "`user` %q is not a valid user", a.User)
 	}
-	for _, k := range sortedKeys(a.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		if strings.TrimSpace(k) == "" {
 			v.fail("labels", "", "a label key is empty")
 		}
@@ -175,13 +176,4 @@ func (p *parser) url(key, raw string) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.fail(key, "use an http:// or https:// URL", "`%s` %q is not a package index URL", key, raw)
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

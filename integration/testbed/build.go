@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,13 +93,52 @@ func (r *Result) Step(s string) (Step, bool) {
 var buildSeq atomic.Int64
 
 // BuildInProcess runs the frontend's Build function in this process through the Go
-// client, as BuildKit would run it from the frontend image.
+// client, as BuildKit would run it from the frontend image, and unpacks the image.
 func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
+	dir, tarPath := b.newOutput()
+	exports := []client.ExportEntry{ociExport(tarPath)}
+	if o.PushAs != "" {
+		exports = append(exports, client.ExportEntry{Type: client.ExporterImage,
+			Attrs: map[string]string{"name": o.PushAs, "push": "true", "registry.insecure": "true"}})
+	}
+	if o.Opts["requestid"] != "" {
+		exports = nil // a subrequest (--check, --call) answers in metadata, not an image
+	}
+	res, err := b.solveInProcess(ctx, o, exports)
+	if err != nil || exports == nil {
+		return res, err
+	}
+	res.Image, err = b.openImage(dir, tarPath)
+	return res, err
+}
+
+// BuildToOCI builds in-process and leaves the OCI export unpacked at dest+".d",
+// without unpacking an image: for multi-platform results.
+func (b *Bed) BuildToOCI(ctx context.Context, o Build, dest string) (*Result, error) {
+	res, err := b.solveInProcess(ctx, o, []client.ExportEntry{ociExport(dest)})
+	if err != nil {
+		return res, err
+	}
+	os.MkdirAll(dest+".d", 0o755)
+	if out, err := exec.Command("tar", "-xf", dest, "-C", dest+".d").CombinedOutput(); err != nil {
+		return res, fmt.Errorf("untar: %v: %s", err, out)
+	}
+	return res, nil
+}
+
+func ociExport(tarPath string) client.ExportEntry {
+	return client.ExportEntry{
+		Type:   client.ExporterOCI,
+		Attrs:  map[string]string{"name": "acai-test:latest"},
+		Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(tarPath) },
+	}
+}
+
+func (b *Bed) solveInProcess(ctx context.Context, o Build, exports []client.ExportEntry) (*Result, error) {
 	fs, err := fsutil.NewFS(o.Dir)
 	if err != nil {
 		return nil, err
 	}
-	dir, tarPath := b.newOutput()
 	var attachables []session.Attachable
 	if len(o.Secrets) > 0 {
 		var srcs []secretsprovider.Source
@@ -111,20 +151,6 @@ func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
 		}
 		attachables = append(attachables, secretsprovider.NewSecretProvider(store))
 	}
-	ch := make(chan *client.SolveStatus)
-	rec := newRecorder(ch)
-	exports := []client.ExportEntry{{
-		Type:   client.ExporterOCI,
-		Attrs:  map[string]string{"name": "acai-test:latest"},
-		Output: func(map[string]string) (io.WriteCloser, error) { return os.Create(tarPath) },
-	}}
-	if o.PushAs != "" {
-		exports = append(exports, client.ExportEntry{Type: client.ExporterImage,
-			Attrs: map[string]string{"name": o.PushAs, "push": "true", "registry.insecure": "true"}})
-	}
-	if o.Opts["requestid"] != "" {
-		exports = nil // a subrequest (--check, --call) answers in the response, not an image
-	}
 	// As buildx does for --check and --call, read the answer inside the build function.
 	metadata := map[string]string{}
 	build := func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
@@ -136,6 +162,8 @@ func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
 		}
 		return r, err
 	}
+	ch := make(chan *client.SolveStatus)
+	rec := newRecorder(ch)
 	_, err = b.Client.Build(ctx, client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: o.attrs(),
@@ -147,11 +175,7 @@ func (b *Bed) BuildInProcess(ctx context.Context, o Build) (*Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("%w\nprogress:\n%s", err, res.Log)
 	}
-	if exports == nil {
-		return res, nil
-	}
-	res.Image, err = b.openImage(dir, tarPath)
-	return res, err
+	return res, nil
 }
 
 // BuildWithBuildctl is the user's path: buildctl builds with the Dockerfile frontend. An
@@ -163,7 +187,7 @@ func (b *Bed) BuildWithBuildctl(ctx context.Context, o Build) (*Result, error) {
 	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir,
 		"--output", "type=oci,name=acai-test:latest,dest=" + tarPath}
-	for _, k := range sortedKeys(o.attrs()) {
+	for _, k := range slices.Sorted(maps.Keys(o.attrs())) {
 		args = append(args, "--opt", k+"="+o.attrs()[k])
 	}
 	for id, file := range o.Secrets {
@@ -401,13 +425,4 @@ func parsePlainProgress(out string) []Step {
 		}
 	}
 	return steps
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -8,11 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -122,7 +124,7 @@ func (w Wheel) Build() ([]byte, error) {
 	files[info+"WHEEL"] = "Wheel-Version: 1.0\nGenerator: acai-testbed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 	if len(w.ConsoleScripts) > 0 {
 		ep := "[console_scripts]\n"
-		for _, k := range sortedKeys(w.ConsoleScripts) {
+		for _, k := range slices.Sorted(maps.Keys(w.ConsoleScripts)) {
 			ep += k + " = " + w.ConsoleScripts[k] + "\n"
 		}
 		files[info+"entry_points.txt"] = ep
@@ -173,7 +175,7 @@ func (i *PackageIndex) PublishSdist(s Sdist) error {
 	var buf bytes.Buffer
 	gw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gw)
-	for _, n := range sortedKeys(files) {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		if err := tw.WriteHeader(&tar.Header{Name: base + "/" + n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
 			return err
 		}

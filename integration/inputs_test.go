@@ -1,0 +1,102 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// --secret id=pip.conf: a private index's configuration reaches pip during the
+// install and never lands in a layer.
+func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
+	dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"from a private index\"]\n", nil)
+	conf := filepath.Join(t.TempDir(), "pip.conf")
+	if err := os.WriteFile(conf, []byte("[global]\nindex-url = "+bed.Index.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := standinBuild(dir, "3.12", "3.22")
+	delete(o.Args, "PIP_INDEX_URL") // only the secret tells pip where the index is
+	o.Secrets = map[string]string{"pip.conf": conf}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "output", run(t, res.Image), "< from a private index >")
+	if res.Exists("/etc/pip.conf") {
+		t.Errorf("the pip.conf secret is in the image")
+	}
+	if layersContain(t, res.Layout, bed.Index.URL) {
+		t.Errorf("the private index URL is stored in the image")
+	}
+}
+
+// --no-cache re-runs every step, including the dependency install.
+func TestNoCacheRerunsTheInstall(t *testing.T) {
+	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
+	o := standinBuild(dir, "3.12", "3.22")
+	mustBuild(t, bed.BuildInProcess, o)
+	o.Opts = map[string]string{"no-cache": ""}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	if step, ok := res.Step("[deps] pip install cowsay==6.1"); !ok || step.Cached {
+		t.Errorf("with --no-cache the install step is %+v (found %v), want it run:\n%s", step, ok, res.Log)
+	}
+}
+
+// --platform with two platforms builds each from its own base image resolution and
+// exports an index with one image per platform, each with the acai config. (Only
+// amd64 variants run here: there is no emulator and the stand-ins are amd64.)
+func TestSeveralPlatforms(t *testing.T) {
+	dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\"]\n", nil)
+	o := standinBuild(dir, "3.12", "3.22")
+	o.Opts = map[string]string{"platform": "linux/amd64,linux/amd64/v2"}
+	dest := filepath.Join(t.TempDir(), "oci.tar")
+	_, err := bed.BuildToOCI(testContext(t), o, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := layout.ImageIndexFromPath(dest + ".d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 1 {
+		t.Fatalf("OCI layout has %d top manifests", len(im.Manifests))
+	}
+	child, err := idx.ImageIndex(im.Manifests[0].Digest)
+	if err != nil {
+		t.Fatalf("not a multi-platform index: %v", err)
+	}
+	cm, _ := child.IndexManifest()
+	var platforms []string
+	for _, d := range cm.Manifests {
+		if d.Platform == nil {
+			continue
+		}
+		img, err := child.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := img.ConfigFile()
+		platforms = append(platforms, d.Platform.Architecture+"/"+d.Platform.Variant+" user="+cfg.Config.User+" entrypoint="+strings.Join(cfg.Config.Entrypoint, " "))
+	}
+	sort.Strings(platforms)
+	wantEqual(t, "platforms", strings.Join(platforms, "; "), "amd64/ user=appuser entrypoint=cowsay; amd64/v2 user=appuser entrypoint=cowsay")
+}
+
+// layersContain reports whether any blob of the OCI layout contains s.
+func layersContain(t *testing.T, dir, s string) bool {
+	t.Helper()
+	found := false
+	filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		dt, _ := os.ReadFile(p)
+		if strings.Contains(string(dt), s) {
+			found = true
+		}
+		return nil
+	})
+	return found
+}

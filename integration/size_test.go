@@ -1,0 +1,104 @@
+package integration
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// The same app built by acai and by the hand-written recipe (testdata/handwritten), on
+// the same stand-in base images: what each runner adds on top of its base, and what it
+// asks apk for. The stand-in's apk only records requests, so packages that Alpine would
+// install (gcc, musl-dev, yaml-dev: the bulk of the hand-written runner's excess) add no
+// bytes here; the byte figures cover what both builds copy in.
+func TestRunnerSizeComparison(t *testing.T) {
+	files := map[string]string{
+		"requirements.txt": "yamlver==1.0\ncowsay==6.1\n",
+		"app/__init__.py":  "",
+		"app/__main__.py":  "import cowsay, yamlver\nprint(cowsay.get_output_string('cow', yamlver.version()))\n",
+	}
+	acaiDir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n", files)
+	o := standinBuild(acaiDir, "3.12", "3.22")
+	builderStandin(o.Contexts)
+	acai := mustBuild(t, bed.BuildInProcess, o)
+
+	handDir := t.TempDir()
+	if err := testbed.WriteFiles(handDir, files); err != nil {
+		t.Fatal(err)
+	}
+	dockerfile, err := os.ReadFile("testdata/handwritten/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFile(t, handDir, "Dockerfile", string(dockerfile))
+	h := standinBuild(handDir, "3.12", "3.22")
+	h.Filename = "Dockerfile"
+	h.Contexts["acai"] = "docker-image://" + bed.BuilderStandin // the recipe's own builder stage
+	hand := mustBuild(t, bed.BuildWithBuildctl, h)
+
+	// Both images work.
+	wantContains(t, "acai output", run(t, acai.Image), "< 0.2.5 >")
+	wantContains(t, "hand-written output", run(t, hand.Image), "< 0.2.5 >")
+
+	a, hw := layerSizes(t, acai.Image), layerSizes(t, hand.Image)
+	aReq := strings.Fields(readFile(t, acai.Image, "/etc/apk/acai-shim-requests"))
+	hReq := strings.Fields(readFile(t, hand.Image, "/etc/apk/acai-shim-requests"))
+	t.Logf("runner size comparison (stand-in base: %d bytes uncompressed)", a.base)
+	t.Logf("%-12s %14s %14s %14s  %s", "", "added (tar)", "added (gzip)", "total (tar)", "apk add requests")
+	t.Logf("%-12s %14d %14d %14d  %s", "acai", a.added, a.addedGz, a.base+a.added, strings.Join(aReq, " "))
+	t.Logf("%-12s %14d %14d %14d  %s", "hand-written", hw.added, hw.addedGz, hw.base+hw.added, strings.Join(hReq, " "))
+
+	for _, p := range aReq {
+		if strings.HasSuffix(p, "-dev") || p == "gcc" {
+			t.Errorf("acai's runner asked for build-time package %s", p)
+		}
+	}
+	wantEqual(t, "acai runner apk requests", strings.Join(aReq, " "), "so:libyaml-0.so.2")
+	wantEqual(t, "hand-written runner apk requests", strings.Join(hReq, " "), "gcc musl-dev yaml-dev libstdc++")
+	if a.base != hw.base {
+		t.Errorf("the two runners have different bases: %d vs %d bytes", a.base, hw.base)
+	}
+}
+
+type sizes struct{ base, added, addedGz int64 }
+
+// layerSizes sums the image's layers: the first is the stand-in base (one layer), the
+// rest are what the build added.
+func layerSizes(t *testing.T, img *testbed.Image) sizes {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(img.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := idx.IndexManifest()
+	im, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := im.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sizes
+	for i, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, rc)
+		rc.Close()
+		gz, _ := l.Size()
+		if i == 0 {
+			s.base = n
+			continue
+		}
+		s.added += n
+		s.addedGz += gz
+	}
+	return s
+}
+
