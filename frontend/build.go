@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/attestations/sbom"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
@@ -17,6 +21,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/solver/result"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -89,6 +94,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	scanner, err := sbomScanner(ctx, bc)
+	if err != nil {
+		return nil, err
+	}
+	var finals sync.Map // platform id → the target's state, for the SBOM scan
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		p := bc.BuildPlatforms[0]
 		if platform != nil {
@@ -100,6 +110,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, withSource(err, src.SourceMap)
 		}
 		st.config.Platform = p
+		finals.Store(platforms.FormatAll(platforms.Normalize(p)), st.state)
 		def, err := st.state.Marshal(ctx)
 		if err != nil {
 			return nil, err
@@ -117,7 +128,53 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if scanner != nil {
+		if err := attachSBOMs(ctx, c, rb, scanner, &finals); err != nil {
+			return nil, err
+		}
+	}
 	return rb.Finalize()
+}
+
+// sbomScanner is the --attest type=sbom scanner, or nil when none was asked for.
+func sbomScanner(ctx context.Context, bc *dockerui.Client) (sbom.Scanner, error) {
+	if bc.SBOM == nil {
+		return nil, nil
+	}
+	p := bc.BuildPlatforms[0]
+	return sbom.CreateSBOMScanner(ctx, bc.GatewayClient(), bc.SBOM.Generator, p, sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: bc.ImageResolveMode.String()},
+	}, bc.SBOM.Parameters)
+}
+
+// attachSBOMs scans each platform's image, as the Dockerfile frontend does.
+func attachSBOMs(ctx context.Context, c client.Client, rb *dockerui.ResultBuilder, scanner sbom.Scanner, finals *sync.Map) error {
+	return rb.EachPlatform(ctx, func(ctx context.Context, id string, p ocispecs.Platform) error {
+		v, ok := finals.Load(id)
+		if !ok {
+			return fmt.Errorf("no image to scan for %s", id)
+		}
+		att, err := scanner(ctx, id, v.(llb.State), nil)
+		if err != nil {
+			return err
+		}
+		solved, err := result.ConvertAttestation(&att, func(st *llb.State) (client.Reference, error) {
+			def, err := st.Marshal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+			if err != nil {
+				return nil, err
+			}
+			return r.Ref, nil
+		})
+		if err != nil {
+			return err
+		}
+		rb.AddAttestation(id, *solved)
+		return nil
+	})
 }
 
 // build routes a target to the stages it needs.

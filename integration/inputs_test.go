@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -99,4 +100,48 @@ func layersContain(t *testing.T, dir, s string) bool {
 		return nil
 	})
 	return found
+}
+
+// --attest type=sbom: acai runs the scanner over the runner image and attaches its SPDX
+// document, as the Dockerfile frontend does. The scanner is the test bed's stand-in
+// (it lists Python distributions), not syft.
+func TestSBOMAttestation(t *testing.T) {
+	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
+	o := standinBuild(dir, "3.12", "3.22")
+	o.Opts = map[string]string{"attest:sbom": "generator=" + bed.SBOMScanner}
+	dest := filepath.Join(t.TempDir(), "oci.tar")
+	if _, err := bed.BuildToOCI(testContext(t), o, dest); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := layout.ImageIndexFromPath(dest + ".d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	child, err := idx.ImageIndex(im.Manifests[0].Digest)
+	if err != nil {
+		t.Fatalf("no image index with attestations: %v", err)
+	}
+	cm, _ := child.IndexManifest()
+	var statements []string
+	for _, d := range cm.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		img, err := child.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, _ := img.Layers()
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dt, _ := io.ReadAll(rc)
+			rc.Close()
+			statements = append(statements, string(dt))
+		}
+	}
+	wantContains(t, "attestations", strings.Join(statements, "\n"), `"predicateType":"https://spdx.dev/Document"`, `"name":"cowsay"`, `"versionInfo":"6.1"`)
 }

@@ -37,6 +37,7 @@ type Bed struct {
 	// Image references in the loopback registry.
 	RunnerStandin  string // stands in for python:X-alpineY
 	BuilderStandin string // stands in for a prebuilt ACAI builder
+	SBOMScanner    string // stands in for an SBOM scanner image (--attest type=sbom)
 	Frontend       string // the acai frontend image
 
 	tmp       string

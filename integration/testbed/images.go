@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/google/go-containerregistry/pkg/crane"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -66,8 +68,59 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 			return fmt.Errorf("pushing the %s stand-in: %w", s.kind, err)
 		}
 		*s.ref = ref.String()
+		if s.kind == "runner" {
+			if err := b.pushScanner(ctx, img); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// sbomScannerScript follows BuildKit's SBOM scanner protocol (read the image at
+// BUILDKIT_SCAN_SOURCE, write in-toto statements to BUILDKIT_SCAN_DESTINATION).
+const sbomScannerScript = `#!/bin/sh
+# acai test bed stand-in for an SBOM scanner; NOT syft or docker/buildkit-syft-scanner.
+# Lists the Python distributions installed in the scanned image as SPDX packages.
+set -eu
+pkgs=""
+for d in "$BUILDKIT_SCAN_SOURCE"/opt/venv/lib/python3*/site-packages/*.dist-info "$BUILDKIT_SCAN_SOURCE"/var/task/*.dist-info; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d" .dist-info)
+  pkgs="$pkgs${pkgs:+,}{\"SPDXID\":\"SPDXRef-${n%-*}\",\"name\":\"${n%-*}\",\"versionInfo\":\"${n##*-}\"}"
+done
+cat > "$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json" <<SBOM
+{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","predicate":{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"acai-testbed-standin-sbom","creationInfo":{"creators":["Tool: acai-testbed-standin-scanner"]},"packages":[$pkgs]}}
+SBOM
+`
+
+// pushScanner pushes the SBOM scanner stand-in: the runner stand-in plus the script.
+func (b *Bed) pushScanner(ctx context.Context, runner v1.Image) error {
+	layer, err := crane.Layer(map[string][]byte{"usr/local/bin/acai-standin-sbom": []byte(sbomScannerScript)})
+	if err != nil {
+		return err
+	}
+	img, err := mutate.AppendLayers(runner, layer)
+	if err != nil {
+		return err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	cfg = cfg.DeepCopy()
+	cfg.Config.Entrypoint = []string{"/bin/sh", "/usr/local/bin/acai-standin-sbom"}
+	cfg.Config.Cmd = nil
+	cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner stand-in (not syft): lists Python distributions"}
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		return err
+	}
+	ref, err := name.ParseReference(b.Registry+"/acai-standin/sbom-scanner:latest", name.Insecure)
+	if err != nil {
+		return err
+	}
+	b.SBOMScanner = ref.String()
+	return remote.Write(ref, img, remote.WithContext(ctx))
 }
 
 // compressedLayer gzips a rootfs tarball once and keeps the result next to it, so that
