@@ -101,4 +101,3 @@ func layerSizes(t *testing.T, img *testbed.Image) sizes {
 	}
 	return s
 }
-
