@@ -55,8 +55,9 @@ type Requirement struct {
 var buildOnly = []string{"build-base", "gcc", "g++", "clang", "make", "cmake", "musl-dev", "linux-headers", "libc-dev", "autoconf", "automake", "pkgconf", "cargo", "rust", "go"}
 
 var (
-	pinnedPattern = regexp.MustCompile(`(===?)\s*[A-Za-z0-9]`)
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*`)
+	pinnedPattern    = regexp.MustCompile(`(===?)\s*[A-Za-z0-9]`)
+	namePattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*`)
+	separatorPattern = regexp.MustCompile(`[-_.]+`)
 )
 
 // Lint checks a parsed Acaifile. files holds the content of each requirement file
@@ -176,9 +177,8 @@ func projectName(spec string) string {
 	return strings.ToLower(normalizeName(namePattern.FindString(strings.TrimSpace(spec))))
 }
 
-func normalizeName(s string) string {
-	return regexp.MustCompile(`[-_.]+`).ReplaceAllString(s, "-")
-}
+// normalizeName compares project names as pip does (PEP 503).
+func normalizeName(s string) string { return separatorPattern.ReplaceAllString(s, "-") }
 
 func apkBaseName(p string) string {
 	if i := strings.IndexAny(p, "<>=~"); i >= 0 {

@@ -1,0 +1,78 @@
+package frontend
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/spec"
+)
+
+func parse(t *testing.T, src string) *spec.Acaifile {
+	t.Helper()
+	a, err := spec.Parse("Acaifile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestPipCommand(t *testing.T) {
+	a := parse(t, `requirements = "requirements.txt"
+packages = ["cowsay==6.1"]
+[build]
+index_url = "https://pypi.example/simple"
+extra_index_urls = ["https://extra.example/simple"]
+find_links = ["https://wheels.example/"]
+no_deps = true
+`)
+	args, what := pipCommand(a, a.Requirements, a.Packages)
+	want := "python -m pip --python /opt/venv/bin/python install --prefer-binary --no-warn-script-location " +
+		"--index-url https://pypi.example/simple --extra-index-url https://extra.example/simple " +
+		"--find-links https://wheels.example/ --no-deps -r /acai/requirements/requirements.txt cowsay==6.1"
+	if got := strings.Join(args, " "); got != want {
+		t.Errorf("args = %s\nwant   %s", got, want)
+	}
+	if what != "pip install -r requirements.txt cowsay==6.1" {
+		t.Errorf("progress name = %q", what)
+	}
+
+	lambda := parse(t, "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"\n")
+	args, _ = pipCommand(lambda, nil, lambda.Packages)
+	if !strings.Contains(strings.Join(args, " "), "install --target /var/task") {
+		t.Errorf("lambda layout args = %q", args)
+	}
+}
+
+// Eject writes the stages acai builds; the integration test builds the result and
+// compares it with acai's image.
+func TestEjectStages(t *testing.T) {
+	df := Eject(parse(t, `requirements = "requirements.txt"
+apk = ["libstdc++"]
+user = "root"
+app = ["src/"]
+entrypoint = "python -m app"
+[build]
+image = "registry.example/acai:3.12"
+apk = ["postgresql-dev"]
+[runtime]
+auto_deps = false
+`))
+	for _, want := range []string{
+		"FROM registry.example/acai:3.12 AS builder\nRUN [\"apk\",\"add\",\"--no-cache\",\"postgresql-dev\"]",
+		"FROM builder AS deps",
+		"--mount=type=bind,source=requirements.txt,target=/acai/requirements/requirements.txt",
+		"FROM python:3.12-alpine3.22 AS runner-base",
+		"FROM runner-base AS runner\nRUN <<'ACAI_APK'\nset -- 'libstdc++'",
+		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents src/ /app/",
+		"USER root\nENTRYPOINT [\"/bin/sh\",\"-c\",\"python -m app\"]",
+	} {
+		if !strings.Contains(df, want) {
+			t.Errorf("ejected Dockerfile lacks %q:\n%s", want, df)
+		}
+	}
+	for _, absent := range []string{"AS scan", "ACAI_USER"} {
+		if strings.Contains(df, absent) {
+			t.Errorf("ejected Dockerfile has %q although auto_deps is off and the user is root", absent)
+		}
+	}
+}
