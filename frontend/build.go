@@ -104,7 +104,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*image{}}
+		conv := &converter{bc: bc, spec: a, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
@@ -188,7 +188,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if err != nil || target == stageRunner {
 		return runner, err
 	}
-	return c.testStage(builder, deps, runner), nil
+	return c.testStage(deps, runner), nil
 }
 
 func isTarget(name string) bool {

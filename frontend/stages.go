@@ -56,16 +56,11 @@ type converter struct {
 	context  *llb.State
 
 	// base images, resolved once per platform even when two stages use one
-	images map[string]*image
+	images map[string]*stage
 }
 
-// image is a base image's root filesystem and config.
-type image struct {
-	state  llb.State
-	config *dockerspec.DockerOCIImage
-}
-
-// stage is an LLB state together with the config it would have as an image.
+// stage is an LLB state together with the config it has as an image: a base image,
+// or a stage acai built.
 type stage struct {
 	state  llb.State
 	config *dockerspec.DockerOCIImage
@@ -111,7 +106,7 @@ func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
 // baseImage resolves ref once per platform. A named build context of the same name
 // (--build-context python:3.12-alpine3.22=docker-image://mirror/...) replaces it, as
 // it replaces a FROM image in a Dockerfile.
-func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*image, error) {
+func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*stage, error) {
 	if img, ok := c.images[ref]; ok {
 		return img, nil
 	}
@@ -123,19 +118,24 @@ func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys .
 	return img, nil
 }
 
-func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys ...string) (*image, error) {
-	resolveMode := c.bc.ImageResolveMode.String()
-	nc, err := c.bc.NamedContext(ref, dockerui.ContextOpt{Platform: &c.platform, ResolveMode: resolveMode})
+// fromNamedContext loads --build-context NAME=... when the user gave one (nil if not).
+func (c *converter) fromNamedContext(ctx context.Context, name string) (*stage, error) {
+	nc, err := c.bc.NamedContext(name, dockerui.ContextOpt{Platform: &c.platform, ResolveMode: c.bc.ImageResolveMode.String()})
+	if err != nil || nc == nil {
+		return nil, err
+	}
+	st, cfg, err := nc.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if nc != nil {
-		st, cfg, err := nc.Load(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return &image{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
+	return &stage{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
+}
+
+func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys ...string) (*stage, error) {
+	if img, err := c.fromNamedContext(ctx, ref); err != nil || img != nil {
+		return img, err
 	}
+	resolveMode := c.bc.ImageResolveMode.String()
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return nil, errors.Wrapf(err, "invalid image reference %q", ref)
@@ -165,20 +165,14 @@ func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys .
 	if err != nil {
 		return nil, err
 	}
-	return &image{state: st, config: &cfg}, nil
+	return &stage{state: st, config: &cfg}, nil
 }
 
 // builderStage is the ACAI image: the Python base with a C/C++ toolchain. A named build
 // context "builder" or [build].image supplies a prebuilt one instead.
 func (c *converter) builderStage(ctx context.Context) (*stage, error) {
-	if nc, err := c.bc.NamedContext(stageBuilder, dockerui.ContextOpt{Platform: &c.platform, ResolveMode: c.bc.ImageResolveMode.String()}); err != nil {
-		return nil, err
-	} else if nc != nil {
-		st, cfg, err := nc.Load(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return &stage{state: *st, config: orEmptyConfig(cfg, c.platform)}, nil
+	if prebuilt, err := c.fromNamedContext(ctx, stageBuilder); err != nil || prebuilt != nil {
+		return prebuilt, err
 	}
 	ref, packages := builderBase(c.spec)
 	keys := []string{"build.image"}
@@ -366,7 +360,7 @@ func describeApp(app []string) string {
 
 // testStage is the runner with the test requirements installed, running [test].command;
 // the build fails when the command fails.
-func (c *converter) testStage(builder *stage, deps llb.State, runner *stage) *stage {
+func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
@@ -378,7 +372,6 @@ func (c *converter) testStage(builder *stage, deps llb.State, runner *stage) *st
 	st = withConfigEnv(st, runner.config).Dir(a.Workdir).User(runner.config.Config.User)
 	cmd := a.Test.Command.Argv()
 	st = st.Run(runOpts(c.opts(stageTest, strings.Join(cmd, " "), "test.command"), llb.Args(cmd))...).Root()
-	_ = builder
 	return &stage{state: st, config: runner.config}
 }
 
