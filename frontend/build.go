@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
@@ -94,6 +96,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	epoch, err := sourceDateEpoch(bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
 	scanner, err := sbomScanner(ctx, bc)
 	if err != nil {
 		return nil, err
@@ -123,7 +129,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &dockerui.BuildResult{Reference: ref, Image: st.config}, nil
+		return &dockerui.BuildResult{Reference: ref, Image: st.config, Epoch: epoch}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -134,6 +140,21 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 	}
 	return rb.Finalize()
+}
+
+// sourceDateEpoch reads the SOURCE_DATE_EPOCH build arg (Unix seconds): the image's
+// creation time, as for a Dockerfile build; nil when it is not set.
+func sourceDateEpoch(args map[string]string) (*time.Time, error) {
+	v, ok := args["SOURCE_DATE_EPOCH"]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("build arg SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970", v)
+	}
+	t := time.Unix(sec, 0).UTC()
+	return &t, nil
 }
 
 // sbomScanner is the --attest type=sbom scanner, or nil when none was asked for.

@@ -268,7 +268,8 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 		run = append(run, llb.AddEnv(kv[0], kv[1]))
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
-		if strings.HasPrefix(k, "PIP_") {
+		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
+		if strings.HasPrefix(k, "PIP_") || k == "SOURCE_DATE_EPOCH" {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}
 	}

@@ -102,6 +102,7 @@ var buildArgs = []struct{ name, description string }{
 	{"PIP_FIND_LINKS", "further locations of distribution archives"},
 	{"PIP_TRUSTED_HOST", "hosts pip trusts without valid HTTPS"},
 	{"PIP_*", "every other PIP_ build arg reaches the pip step as an environment variable"},
+	{"SOURCE_DATE_EPOCH", "Unix time used as the image's creation time and by the install step, for reproducible builds"},
 	{"HTTP_PROXY", "proxy for the install steps (also HTTPS_PROXY, NO_PROXY, ALL_PROXY); not part of the cache key"},
 }
 

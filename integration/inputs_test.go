@@ -145,3 +145,17 @@ func TestSBOMAttestation(t *testing.T) {
 	}
 	wantContains(t, "attestations", strings.Join(statements, "\n"), `"predicateType":"https://spdx.dev/Document"`, `"name":"cowsay"`, `"versionInfo":"6.1"`)
 }
+
+// --build-arg SOURCE_DATE_EPOCH sets the image's creation time, as for a Dockerfile.
+func TestSourceDateEpoch(t *testing.T) {
+	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
+	o := standinBuild(dir, "3.12", "3.22")
+	o.Args["SOURCE_DATE_EPOCH"] = "1700000000"
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantEqual(t, "created", res.Config.Created.UTC().Format("2006-01-02T15:04:05Z"), "2023-11-14T22:13:20Z")
+
+	o.Args["SOURCE_DATE_EPOCH"] = "yesterday"
+	if _, err := bed.BuildInProcess(testContext(t), o); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("an invalid SOURCE_DATE_EPOCH gave %v", err)
+	}
+}
