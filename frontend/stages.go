@@ -95,6 +95,13 @@ func (c *converter) opts(stageName, name string, keys ...string) []llb.Constrain
 	return o
 }
 
+// layer is opts for a step that adds a layer to s's image. Its progress name is also the
+// layer's image history entry, so that `docker history` reads like the build progress.
+func (c *converter) layer(s *stage, stageName, name string, keys ...string) []llb.ConstraintsOpt {
+	s.config.History = append(s.config.History, ocispecs.History{CreatedBy: "[" + stageName + "] " + name, Comment: "acai"})
+	return c.opts(stageName, name, keys...)
+}
+
 func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
 	out := make([]llb.RunOption, 0, len(cs)+len(more))
 	for _, c := range cs {
@@ -183,12 +190,12 @@ func (c *converter) builderStage(ctx context.Context) (*stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := base.state
+	b := &stage{state: base.state, config: cloneConfig(base.config)}
 	if len(packages) > 0 {
-		st = st.Run(runOpts(c.opts(stageBuilder, "apk add --no-cache "+strings.Join(packages, " "), "build.apk", "build.image"),
+		b.state = b.state.Run(runOpts(c.layer(b, stageBuilder, "apk add --no-cache "+strings.Join(packages, " "), "build.apk", "build.image"),
 			llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
 	}
-	return &stage{state: st, config: cloneConfig(base.config)}, nil
+	return b, nil
 }
 
 // builderBase is the builder's base image and the packages added to it: the toolchain
@@ -309,7 +316,11 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 	if err != nil {
 		return nil, err
 	}
-	st := base.state
+	cfg, err := c.runnerConfig(base.config)
+	if err != nil {
+		return nil, err
+	}
+	r := &stage{state: base.state, config: cfg}
 	if a.AutoDepsEnabled() || len(a.APK) > 0 {
 		what := slices.Clone(a.APK)
 		run := []llb.RunOption{llb.Args(append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, a.APK...))}
@@ -318,23 +329,19 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 			run = append(run, llb.AddMount(scanOutputMount, c.scanStage(deps, base.state), llb.Readonly))
 		}
 		name := "apk add --no-cache " + strings.Join(what, " ")
-		st = st.Run(runOpts(c.opts(stageRunner, name, "apk", "runtime.auto_deps"), run...)...).Root()
+		r.state = r.state.Run(runOpts(c.layer(r, stageRunner, name, "apk", "runtime.auto_deps"), run...)...).Root()
 	}
 	if u := a.UserToCreate(); u != "" {
-		st = st.Run(runOpts(c.opts(stageRunner, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), "user"),
+		r.state = r.state.Run(runOpts(c.layer(r, stageRunner, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), "user"),
 			llb.Args([]string{"/bin/sh", "-c", addUserScript, "acai-user", u, fmt.Sprint(spec.DefaultUID)}))...).Root()
 	}
 	depsDir := a.DepsDir()
-	st = st.File(llb.Copy(deps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
-		c.opts(stageRunner, "copy installed packages "+depsDir, "requirements", "packages")...)
-	st = st.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.opts(stageRunner, "mkdir "+a.Workdir, "workdir")...)
-	st = st.File(c.copyApp(), c.opts(stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
-	cfg, err := c.runnerConfig(base.config)
-	if err != nil {
-		return nil, err
-	}
-	st = st.Dir(a.Workdir)
-	return &stage{state: st, config: cfg}, nil
+	r.state = r.state.File(llb.Copy(deps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
+		c.layer(r, stageRunner, "copy installed packages "+depsDir, "requirements", "packages")...)
+	r.state = r.state.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.layer(r, stageRunner, "mkdir "+a.Workdir, "workdir")...)
+	r.state = r.state.File(c.copyApp(), c.layer(r, stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
+	r.state = r.state.Dir(a.Workdir)
+	return r, nil
 }
 
 func (c *converter) copyApp() *llb.FileAction {
@@ -368,12 +375,13 @@ func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 		testDeps = c.pipInstall(deps, a.Test.Requirements, a.Test.Packages, "test.requirements", "test.packages")
 	}
 	depsDir := a.DepsDir()
-	st := runner.state.File(llb.Copy(testDeps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
-		c.opts(stageTest, "copy installed packages with test requirements", "test.requirements", "test.packages")...)
-	st = withConfigEnv(st, runner.config).Dir(a.Workdir).User(runner.config.Config.User)
+	t := &stage{state: runner.state, config: cloneConfig(runner.config)}
+	t.state = t.state.File(llb.Copy(testDeps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
+		c.layer(t, stageTest, "copy installed packages with test requirements", "test.requirements", "test.packages")...)
+	t.state = withConfigEnv(t.state, t.config).Dir(a.Workdir).User(t.config.Config.User)
 	cmd := a.Test.Command.Argv()
-	st = st.Run(runOpts(c.opts(stageTest, strings.Join(cmd, " "), "test.command"), llb.Args(cmd))...).Root()
-	return &stage{state: st, config: runner.config}
+	t.state = t.state.Run(runOpts(c.layer(t, stageTest, strings.Join(cmd, " "), "test.command"), llb.Args(cmd))...).Root()
+	return t
 }
 
 // apkAddScript adds the packages given as arguments plus the so: names found by the

@@ -53,6 +53,19 @@ func checkHelloImage(t *testing.T, img *testbed.Image) {
 	if !strings.HasPrefix(env["PATH"], "/opt/venv/bin:") {
 		t.Errorf("PATH = %q, want the venv's bin first", env["PATH"])
 	}
+	var history []string
+	for _, h := range img.Config.History {
+		if h.Comment == "acai" {
+			history = append(history, h.CreatedBy)
+		}
+	}
+	wantSlice(t, "acai's image history", history, []string{
+		"[runner] apk add --no-cache (+ so: libraries found by [scan])",
+		"[runner] add user appuser (uid 10001)",
+		"[runner] copy installed packages /opt/venv",
+		"[runner] mkdir /app",
+		"[runner] copy app (build context) to /app",
+	})
 	if _, ok := img.Config.Config.Labels[testbed.StandinLabel]; !ok {
 		t.Errorf("the base image's labels were not inherited: %v", img.Config.Config.Labels)
 	}
