@@ -108,14 +108,14 @@ func (p *parser) stringList(path string, v any) StringList {
 		for i, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				p.fail(fmt.Sprintf("%s[%d]", path, i), "", "`%s` must be a string or a list of strings, but element %d is %s", path, i+1, tomlKind(e))
+				p.fail(fmt.Sprintf("%s[%d]", path, i), "quote every entry: "+path+` = ["requirements.txt"]`, "`%s` must be a string or a list of strings, but element %d is %s", path, i+1, tomlKind(e))
 				return nil
 			}
 			out = append(out, s)
 		}
 		return out
 	}
-	p.fail(path, "", "`%s` must be a string or a list of strings, not %s", path, tomlKind(v))
+	p.fail(path, "write a file name or a list of them: "+path+` = ["requirements.txt"]`, "`%s` must be a string or a list of strings, not %s", path, tomlKind(v))
 	return nil
 }
 
@@ -160,7 +160,7 @@ func (p *parser) ports(path string, v []any) []Port {
 		case string:
 			s = e
 		default:
-			p.fail(el, "", "`%s` takes port numbers or strings like \"53/udp\", not %s", path, tomlKind(e))
+			p.fail(el, `write expose = [8080, "53/udp"]`, "`%s` takes port numbers or strings like \"53/udp\", not %s", path, tomlKind(e))
 			return nil
 		}
 		m := portPattern.FindStringSubmatch(s)
@@ -229,9 +229,9 @@ func decodeError(filename string, data []byte, err error) error {
 		line, col := de.Position()
 		key := strings.Join(de.Key(), ".")
 		if m := decodeTypePattern.FindStringSubmatch(de.Error()); m != nil && key != "" {
-			want := describeType(fieldType(reflect.TypeOf(Acaifile{}), de.Key()))
+			t := fieldType(reflect.TypeOf(Acaifile{}), de.Key())
 			return &Error{Filename: filename, Range: pointAt(line, col, 1), Key: key,
-				Msg: fmt.Sprintf("`%s` must be %s, not a TOML %s", key, want, m[1])}
+				Msg: fmt.Sprintf("`%s` must be %s, not a TOML %s", key, describeType(t), m[1]), Hint: typeHint(t)}
 		}
 		msg := strings.TrimPrefix(de.Error(), "toml: ")
 		return &Error{Filename: filename, Range: pointAt(line, col, 1), Key: key,
@@ -315,6 +315,23 @@ func describeType(t reflect.Type) string {
 		return "a table"
 	}
 	return "a " + t.Kind().String()
+}
+
+// typeHint says how to write a value of type t.
+func typeHint(t reflect.Type) string {
+	switch {
+	case t == nil:
+		return "see the Acaifile reference in the README"
+	case t.Kind() == reflect.String:
+		return `put the value in quotes, e.g. "3.12"`
+	case t.Kind() == reflect.Bool || t.Kind() == reflect.Pointer:
+		return "write true or false, without quotes"
+	case t.Kind() == reflect.Slice:
+		return `write a list of quoted strings, e.g. ["a", "b"]`
+	case t.Kind() == reflect.Map:
+		return `write a table of quoted values, e.g. { KEY = "value" }`
+	}
+	return "see the Acaifile reference in the README"
 }
 
 // closest is the valid key a typo most likely meant, or "" when none is close.

@@ -140,6 +140,8 @@ func TestParseErrors(t *testing.T) {
 		{"test without command", "\n[test]\npackages = [\"pytest\"]\n", 2, 2, []string{"[test] has no `command`"}},
 		{"app outside", "app = [\"../x\"]\n", 1, 8, []string{"outside"}},
 		{"array table", "[[build]]\napk = []\n", 1, 3, nil},
+		{"duplicate key", "python = \"3.12\"\npython = \"3.13\"\n", 2, 1, []string{"python"}},
+		{"empty label key", "labels = { \"\" = \"x\" }\n", 1, 10, []string{"label key is empty"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,6 +155,9 @@ func TestParseErrors(t *testing.T) {
 			}
 			if e.Range.Start.Line != c.line || e.Range.Start.Column != c.col {
 				t.Errorf("error at %d:%d, want %d:%d: %v", e.Range.Start.Line, e.Range.Start.Column, c.line, c.col, err)
+			}
+			if e.Hint == "" {
+				t.Errorf("error %q does not say what to do", err)
 			}
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "Acaifile:") {

@@ -52,7 +52,7 @@ func (a *Acaifile) validate() error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		if strings.TrimSpace(k) == "" {
-			v.fail("labels", "", "a label key is empty")
+			v.fail("labels", "give every label a name, e.g. \"org.opencontainers.image.title\"", "a label key is empty")
 		}
 	}
 	v.image("build.image", a.Build.Image)
