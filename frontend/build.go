@@ -54,29 +54,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if target == "" {
 		target = stageRunner
 	}
-	a, parseErr := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
-	var findings []spec.Finding
-	if parseErr == nil {
-		files, err := readRequirementFiles(ctx, bc, a)
-		if err != nil {
-			return nil, err
-		}
-		findings = spec.Lint(a, files, today())
-	}
-	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			return lintResults(src.SourceMap, findings, parseErr), nil
-		},
-		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			return outlineFor(bc, src, target), parseErr
-		},
-		ListTargets: func(ctx context.Context) (*targets.List, error) {
-			if parseErr != nil {
-				return nil, withSource(parseErr, src.SourceMap)
-			}
-			return targetList(src, a.BaseImage()), nil
-		},
-	}); err != nil || ok {
+	a, findings, parseErr := check(ctx, bc, src)
+	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, findings, parseErr); err != nil || ok {
 		return res, err
 	}
 	if parseErr != nil {
@@ -92,6 +71,44 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(err, src.SourceMap)
 	}
 	warn(ctx, src, findings)
+	return buildImages(ctx, c, bc, src, a, target)
+}
+
+// check parses the Acaifile and lints it against the requirement files in the context.
+func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spec.Acaifile, []spec.Finding, error) {
+	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := readRequirementFiles(ctx, bc, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, spec.Lint(a, files, today()), nil
+}
+
+// answerSubrequest answers --check, --call outline and --call targets; ok is false for
+// a normal build.
+func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, findings []spec.Finding, parseErr error) (*client.Result, bool, error) {
+	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return lintResults(src.SourceMap, findings, parseErr), nil
+		},
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return outlineFor(bc, src, target), parseErr
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			if parseErr != nil {
+				return nil, withSource(parseErr, src.SourceMap)
+			}
+			return targetList(src, a.BaseImage()), nil
+		},
+	})
+}
+
+// buildImages builds the target for every requested platform, each from its own base
+// image resolution, and attaches SBOMs when asked.
+func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, target string) (*client.Result, error) {
 	buildContext, err := bc.MainContext(ctx)
 	if err != nil {
 		return nil, err
@@ -105,7 +122,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	var finals sync.Map // platform id → the target's state, for the SBOM scan
-	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		p := bc.BuildPlatforms[0]
 		if platform != nil {
 			p = *platform
