@@ -137,7 +137,6 @@ func proxyEnv(args map[string]string) llb.ProxyEnv {
 	}
 }
 
-func jsonUnmarshal(dt []byte, v any) error { return json.Unmarshal(dt, v) }
 
 func pbRange(r spec.Range) *pb.Range {
 	return &pb.Range{

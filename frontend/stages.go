@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -156,7 +157,7 @@ func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys .
 		return nil, err
 	}
 	var cfg dockerspec.DockerOCIImage
-	if err := jsonUnmarshal(dt, &cfg); err != nil {
+	if err := json.Unmarshal(dt, &cfg); err != nil {
 		return nil, errors.Wrapf(err, "image config of %s", ref)
 	}
 	if dgst != "" {
