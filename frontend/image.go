@@ -137,7 +137,6 @@ func proxyEnv(args map[string]string) llb.ProxyEnv {
 	}
 }
 
-
 func pbRange(r spec.Range) *pb.Range {
 	return &pb.Range{
 		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column)},
