@@ -61,7 +61,7 @@ auto_deps = false
 		"FROM registry.example/acai:3.12 AS builder\nRUN [\"apk\",\"add\",\"--no-cache\",\"postgresql-dev\"]",
 		"FROM builder AS deps",
 		"--mount=type=bind,source=requirements.txt,target=/acai/requirements/requirements.txt",
-		"FROM python:3.12-alpine3.22 AS runner-base",
+		"FROM python:3.12-alpine3.24 AS runner-base",
 		"FROM runner-base AS runner\nRUN <<'ACAI_APK'\nset -- 'libstdc++'",
 		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents src/ /app/",
 		"USER root\nENTRYPOINT [\"/bin/sh\",\"-c\",\"python -m app\"]",

@@ -112,7 +112,7 @@ func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
 }
 
 // baseImage resolves ref once per platform. A named build context of the same name
-// (--build-context python:3.12-alpine3.22=docker-image://mirror/...) replaces it, as
+// (--build-context python:3.12-alpine3.24=docker-image://mirror/...) replaces it, as
 // it replaces a FROM image in a Dockerfile.
 func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*stage, error) {
 	if img, ok := c.images[ref]; ok {

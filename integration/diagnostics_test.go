@@ -17,7 +17,7 @@ import (
 func syntaxBuild(t *testing.T, body string, files map[string]string) (string, error) {
 	t.Helper()
 	dir := project(t, bed.WithSyntax("# syntax=acai/frontend\n"+body), files)
-	res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(dir, "3.12", "3.22"))
+	res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(t, dir))
 	return res.Log, err
 }
 
@@ -62,7 +62,7 @@ user = "root"
 [build]
 no_deps = true
 `, map[string]string{"requirements.txt": "testhelper>=1\n"})
-	o := standinBuild(dir, "3.9", "3.18")
+	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"requestid": "frontend.lint"}
 	res := mustBuild(t, bed.BuildInProcess, o)
 	var results lint.LintResults
@@ -83,14 +83,14 @@ no_deps = true
 
 	// A normal build shows the findings as warnings.
 	clean := project(t, "packages = [\"cowsay\"]\n", nil)
-	build := mustBuild(t, bed.BuildInProcess, standinBuild(clean, "3.12", "3.22"))
+	build := mustBuild(t, bed.BuildInProcess, standinBuild(t, clean))
 	wantContains(t, "warnings", strings.Join(build.Warnings, "\n"), `UnpinnedRequirement: "cowsay" (packages) does not pin a version; use == (line 1)`)
 }
 
 // --call outline and --call targets.
 func TestOutlineAndTargets(t *testing.T) {
 	dir := project(t, "python = \"3.13\"\n", nil)
-	o := standinBuild(dir, "3.13", "3.22")
+	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"requestid": "frontend.outline"}
 	res := mustBuild(t, bed.BuildInProcess, o)
 	var out outline.Outline
@@ -115,7 +115,7 @@ func TestOutlineAndTargets(t *testing.T) {
 	for _, tg := range list.Targets {
 		names = append(names, fmt.Sprintf("%s(default=%v,base=%s)", tg.Name, tg.Default, tg.Base))
 	}
-	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.22) builder(default=false,base=python:3.13-alpine3.22) test(default=false,base=python:3.13-alpine3.22)")
+	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.24) builder(default=false,base=python:3.13-alpine3.24) test(default=false,base=python:3.13-alpine3.24)")
 }
 
 var _ = testbed.Build{}

@@ -33,7 +33,7 @@ command = ["python", "-c", "import app"]
 		"app/__init__.py":  "",
 		"app/__main__.py":  "import sys, os, cowsay, yamlver\nprint(cowsay.get_output_string('cow', sys.argv[1]), os.environ['MODE'], yamlver.version())\n",
 	})
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	builderStandin(o.Contexts)
 	fromAcai := mustBuild(t, bed.BuildInProcess, o)
 

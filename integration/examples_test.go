@@ -9,7 +9,7 @@ import (
 // examples/web: an HTTP service, started as the image starts it, answers on its exposed
 // port as the non-root user.
 func TestWebExampleServesAsNonRoot(t *testing.T) {
-	res := mustBuild(t, bed.BuildInProcess, standinBuild(example(t, "web"), "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, example(t, "web")))
 	cfg := res.Config.Config
 	if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok {
 		t.Errorf("ExposedPorts = %v, want 8080/tcp", cfg.ExposedPorts)
@@ -43,7 +43,7 @@ func TestLambdaExampleLayout(t *testing.T) {
 	dir := example(t, "lambda")
 	setFile(t, dir, "requirements.txt", "awslambdaric==3.0.0\n")
 	setFile(t, dir, "app.py", "def handler(event, context):\n    return {'rows': 2, 'total_sales': 8}\n")
-	res := mustBuild(t, bed.BuildInProcess, standinBuild(dir, "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	cfg := res.Config.Config
 	wantSlice(t, "Entrypoint", cfg.Entrypoint, []string{"python", "-m", "awslambdaric"})
 	wantSlice(t, "Cmd", cfg.Cmd, []string{"app.handler"})

@@ -16,7 +16,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 	acaifile, _ := os.ReadFile(filepath.Join(dir, "Acaifile"))
 	setFile(t, dir, "Acaifile", bed.WithSyntax(string(acaifile)))
 
-	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(dir, "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
 	wantContains(t, "progress", res.Log, bed.Frontend, "[deps] pip install -r requirements.txt", "[runner] copy app")
 	checkHelloImage(t, res.Image)
 }
@@ -25,7 +25,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 // dependency install must come from cache.
 func TestHelloExampleInProcessReusesDependencyInstall(t *testing.T) {
 	dir := example(t, "hello")
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	first := mustBuild(t, bed.BuildInProcess, o)
 	checkHelloImage(t, first.Image)
 

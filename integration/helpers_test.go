@@ -41,12 +41,16 @@ func example(t *testing.T, name string) string {
 	return dir
 }
 
-// standinBuild is a build whose base image python:PY-alpineAL is the runner stand-in
-// and whose pip uses the loopback index (PIP_INDEX_URL build arg) in place of PyPI.
-func standinBuild(dir, python, alpine string) testbed.Build {
+// standinBuild is a build of the Acaifile in dir whose base image python:X-alpineY (as
+// the Acaifile resolves it) is the runner stand-in, and whose pip uses the loopback index
+// (PIP_INDEX_URL build arg) in place of PyPI.
+func standinBuild(t *testing.T, dir string) testbed.Build {
+	t.Helper()
+	// An Acaifile that does not parse (a test of its error) names no base image.
+	contexts, _ := bed.StandinContexts(filepath.Join(dir, "Acaifile"))
 	return testbed.Build{
 		Dir:      dir,
-		Contexts: bed.StandinContexts(python, alpine),
+		Contexts: contexts,
 		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
 	}
 }

@@ -19,7 +19,7 @@ func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("[global]\nindex-url = "+bed.Index.URL+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	delete(o.Args, "PIP_INDEX_URL") // only the secret tells pip where the index is
 	o.Secrets = map[string]string{"pip.conf": conf}
 	res := mustBuild(t, bed.BuildInProcess, o)
@@ -35,7 +35,7 @@ func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
 // --no-cache re-runs every step, including the dependency install.
 func TestNoCacheRerunsTheInstall(t *testing.T) {
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	mustBuild(t, bed.BuildInProcess, o)
 	o.Opts = map[string]string{"no-cache": ""}
 	res := mustBuild(t, bed.BuildInProcess, o)
@@ -49,7 +49,7 @@ func TestNoCacheRerunsTheInstall(t *testing.T) {
 // amd64 variants run here: there is no emulator and the stand-ins are amd64.)
 func TestSeveralPlatforms(t *testing.T) {
 	dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\"]\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"platform": "linux/amd64,linux/amd64/v2"}
 	dest := filepath.Join(t.TempDir(), "oci.tar")
 	_, err := bed.BuildToOCI(testContext(t), o, dest)
@@ -107,7 +107,7 @@ func layersContain(t *testing.T, dir, s string) bool {
 // (it lists Python distributions), not syft.
 func TestSBOMAttestation(t *testing.T) {
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"attest:sbom": "generator=" + bed.SBOMScanner}
 	dest := filepath.Join(t.TempDir(), "oci.tar")
 	if _, err := bed.BuildToOCI(testContext(t), o, dest); err != nil {
@@ -149,7 +149,7 @@ func TestSBOMAttestation(t *testing.T) {
 // --build-arg SOURCE_DATE_EPOCH sets the image's creation time, as for a Dockerfile.
 func TestSourceDateEpoch(t *testing.T) {
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	o.Args["SOURCE_DATE_EPOCH"] = "1700000000"
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantEqual(t, "created", res.Config.Created.UTC().Format("2006-01-02T15:04:05Z"), "2023-11-14T22:13:20Z")

@@ -22,7 +22,7 @@ packages = ["yamlver==1.0"]
 apk = ["tzdata"]
 entrypoint = ["python", "-c", "import yamlver; print('libyaml', yamlver.version())"]
 `, nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	builderStandin(o.Contexts)
 	res := mustBuild(t, bed.BuildInProcess, o)
 
@@ -50,7 +50,7 @@ apk = ["yaml"]
 [runtime]
 auto_deps = false
 `, nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	builderStandin(o.Contexts)
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantEqual(t, "apk requests", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "yaml\n")
@@ -61,7 +61,7 @@ auto_deps = false
 
 func TestUserRootIsAnExplicitChoice(t *testing.T) {
 	dir := project(t, "user = \"root\"\nentrypoint = [\"id\"]\n", map[string]string{"app.py": "print('hi')\n"})
-	res := mustBuild(t, bed.BuildInProcess, standinBuild(dir, "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantEqual(t, "User", res.Config.Config.User, "root")
 	wantContains(t, "id", run(t, res.Image), "uid=0(root)")
 	if strings.Contains(readFile(t, res.Image, "/etc/passwd"), "appuser") {
@@ -71,7 +71,7 @@ func TestUserRootIsAnExplicitChoice(t *testing.T) {
 
 func TestNumericUserNeedsNoAccount(t *testing.T) {
 	dir := project(t, "user = \"4242:4242\"\nentrypoint = [\"id\"]\n", map[string]string{"app.py": "print('hi')\n"})
-	res := mustBuild(t, bed.BuildInProcess, standinBuild(dir, "3.12", "3.22"))
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantEqual(t, "User", res.Config.Config.User, "4242:4242")
 	wantContains(t, "id", run(t, res.Image), "uid=4242 gid=4242")
 	if _, ok := res.Step("add user"); ok {

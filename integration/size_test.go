@@ -21,8 +21,9 @@ func TestRunnerSizeComparison(t *testing.T) {
 		"app/__init__.py":  "",
 		"app/__main__.py":  "import cowsay, yamlver\nprint(cowsay.get_output_string('cow', yamlver.version()))\n",
 	}
-	acaiDir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n", files)
-	o := standinBuild(acaiDir, "3.12", "3.22")
+	// Both name the same base image: python:3.12-alpine3.24.
+	acaiDir := project(t, "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n", files)
+	o := standinBuild(t, acaiDir)
 	builderStandin(o.Contexts)
 	acai := mustBuild(t, bed.BuildInProcess, o)
 
@@ -34,10 +35,14 @@ func TestRunnerSizeComparison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setFile(t, handDir, "Dockerfile", string(dockerfile))
-	h := standinBuild(handDir, "3.12", "3.22")
-	h.Filename = "Dockerfile"
+	h := testbed.Build{
+		Dir:      handDir,
+		Filename: "Dockerfile",
+		Contexts: bed.StandinFor("python:3.12-alpine3.24"),
+		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
+	}
 	h.Contexts["acai"] = "docker-image://" + bed.BuilderStandin // the recipe's own builder stage
+	setFile(t, handDir, "Dockerfile", string(dockerfile))
 	hand := mustBuild(t, bed.BuildWithBuildctl, h)
 
 	// Both images work.

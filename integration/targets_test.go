@@ -10,7 +10,7 @@ import (
 // [build].apk. Published, it serves as another project's [build].image.
 func TestBuilderTargetIsAPublishableACAIImage(t *testing.T) {
 	dir := project(t, "python = \"3.12\"\n[build]\napk = [\"postgresql-dev\"]\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	o.Target = "builder"
 	o.PushAs = bed.Registry + "/team/acai-builder:3.12"
 	res := mustBuild(t, bed.BuildInProcess, o)
@@ -27,7 +27,7 @@ func TestBuilderTargetIsAPublishableACAIImage(t *testing.T) {
 	}
 
 	app := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"built by the team's ACAI image\"]\n[build]\nimage = \""+o.PushAs+"\"\n", nil)
-	res2 := mustBuild(t, bed.BuildInProcess, standinBuild(app, "3.12", "3.22"))
+	res2 := mustBuild(t, bed.BuildInProcess, standinBuild(t, app))
 	wantContains(t, "progress", res2.Log, "[builder] FROM "+o.PushAs)
 	wantContains(t, "output", run(t, res2.Image), "< built by the team's ACAI image >")
 }
@@ -41,7 +41,7 @@ func TestTestTarget(t *testing.T) {
 packages = ["testhelper==1.0"]
 command = ["sh", "-c", "python -c 'import testhelper, hello' && id -un > /tmp/test-user && cowsay -t tested > /tmp/test-output"]
 `, files)
-	o := standinBuild(passing, "3.12", "3.22")
+	o := standinBuild(t, passing)
 	o.Target = "test"
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "test output", readFile(t, res.Image, "/tmp/test-output"), "< tested >")
@@ -58,7 +58,7 @@ command = ["sh", "-c", "python -c 'import testhelper, hello' && id -un > /tmp/te
 	}
 
 	failing := project(t, "[test]\ncommand = [\"python\", \"-c\", \"raise SystemExit('tests failed')\"]\n", files)
-	o = standinBuild(failing, "3.12", "3.22")
+	o = standinBuild(t, failing)
 	o.Target = "test"
 	_, err := bed.BuildInProcess(testContext(t), o)
 	if err == nil || !strings.Contains(err.Error(), "tests failed") {
@@ -68,7 +68,7 @@ command = ["sh", "-c", "python -c 'import testhelper, hello' && id -un > /tmp/te
 
 func TestUnknownTargetIsAnError(t *testing.T) {
 	dir := project(t, "python = \"3.12\"\n", nil)
-	o := standinBuild(dir, "3.12", "3.22")
+	o := standinBuild(t, dir)
 	o.Target = "runtime"
 	_, err := bed.BuildInProcess(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), `unknown target "runtime": an Acaifile builds runner, builder, test`) {

@@ -12,12 +12,12 @@ func TestParseFillsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := struct{ Python, Alpine, Workdir, User, Layout string }{"3.12", "3.22", "/app", "appuser", "venv"}
+	want := struct{ Python, Alpine, Workdir, User, Layout string }{"3.12", "3.24", "/app", "appuser", "venv"}
 	got := struct{ Python, Alpine, Workdir, User, Layout string }{a.Python, a.Alpine, a.Workdir, a.User, a.Runtime.Layout}
 	if got != want {
 		t.Fatalf("defaults = %+v, want %+v", got, want)
 	}
-	if !a.AutoDepsEnabled() || a.BaseImage() != "python:3.12-alpine3.22" || a.DepsDir() != VenvDir {
+	if !a.AutoDepsEnabled() || a.BaseImage() != "python:3.12-alpine3.24" || a.DepsDir() != VenvDir {
 		t.Fatalf("auto_deps=%v base=%s deps=%s", a.AutoDepsEnabled(), a.BaseImage(), a.DepsDir())
 	}
 }
@@ -114,7 +114,7 @@ func TestParseErrors(t *testing.T) {
 		{"python float", "python = 3.12\n", 1, 10, []string{"`python` must be a string, not a TOML float"}},
 		{"unknown python", "\n\npython = \"3.8\"\n", 3, 10, []string{"no official python:3.8-alpine image", "3.12"}},
 		{"python not a version", "python = \"latest\"\n", 1, 10, []string{`python = "3.12"`}},
-		{"unknown pair", "python = \"3.12\"\nalpine = \"3.16\"\n", 2, 10, []string{"python:3.12-alpine3.16", "3.22"}},
+		{"unknown pair", "python = \"3.12\"\nalpine = \"3.16\"\n", 2, 10, []string{"python:3.12-alpine3.16", "3.24"}},
 		{"requirements int", "requirements = 3\n", 1, 16, []string{"`requirements` must be a string or a list of strings, not an integer"}},
 		{"requirements outside", "requirements = [\"ok.txt\", \"../secret.txt\"]\n", 1, 27, []string{"outside the build context"}},
 		{"requirements absolute", "requirements = \"/etc/passwd\"\n", 1, 16, []string{"absolute path"}},

@@ -8,15 +8,17 @@ import (
 )
 
 // The official python:X-alpineY image tags and the end of upstream support of each
-// Python and Alpine release. This is the one place to update when new images appear.
+// Python and Alpine release. This is the one place to update when new images appear
+// (docker-library/python adds each Alpine release, e.g. 3.23 in 2025-12, 3.24 in 2026-06;
+// older tags stay pullable).
 // Alpine lists are oldest first; the last one is the default pairing.
 var pythonAlpine = map[string][]string{
 	"3.9":  {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"},
-	"3.10": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"},
-	"3.11": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"},
-	"3.12": {"3.18", "3.19", "3.20", "3.21", "3.22"},
-	"3.13": {"3.19", "3.20", "3.21", "3.22"},
-	"3.14": {"3.21", "3.22"},
+	"3.10": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
+	"3.11": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
+	"3.12": {"3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
+	"3.13": {"3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
+	"3.14": {"3.21", "3.22", "3.23", "3.24"},
 }
 
 var pythonEndOfLife = map[string]string{
@@ -27,6 +29,7 @@ var pythonEndOfLife = map[string]string{
 var alpineEndOfLife = map[string]string{
 	"3.17": "2024-11-22", "3.18": "2025-05-09", "3.19": "2025-11-01",
 	"3.20": "2026-04-01", "3.21": "2026-11-01", "3.22": "2027-05-01",
+	"3.23": "2027-11-01", "3.24": "2028-05-01",
 }
 
 // DefaultPython is the Python version used when the Acaifile names none.

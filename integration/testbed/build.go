@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/acai-build/acai/frontend"
+	"github.com/acai-build/acai/spec"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/moby/buildkit/client"
@@ -58,10 +59,24 @@ func (o Build) attrs() map[string]string {
 	return a
 }
 
-// StandinContexts replaces the runner base python:PY-alpineAL by the runner stand-in,
-// the way a user replaces a base image with a mirror: a named build context.
-func (b *Bed) StandinContexts(python, alpine string) map[string]string {
-	return map[string]string{"python:" + python + "-alpine" + alpine: "docker-image://" + b.RunnerStandin}
+// StandinContexts replaces the base image the Acaifile resolves to (python:X-alpineY)
+// by the runner stand-in, the way a user replaces a base image with a mirror: a named
+// build context.
+func (b *Bed) StandinContexts(acaifile string) (map[string]string, error) {
+	dt, err := os.ReadFile(acaifile)
+	if err != nil {
+		return nil, err
+	}
+	a, err := spec.Parse(filepath.Base(acaifile), dt)
+	if err != nil {
+		return map[string]string{}, err
+	}
+	return b.StandinFor(a.BaseImage()), nil
+}
+
+// StandinFor replaces the base image ref by the runner stand-in.
+func (b *Bed) StandinFor(ref string) map[string]string {
+	return map[string]string{ref: "docker-image://" + b.RunnerStandin}
 }
 
 // Result is a finished build: the image (exported as an OCI layout) and the progress.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/acai-build/acai/spec"
 )
 
 func main() {
@@ -53,7 +52,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := spec.Parse("Acaifile", acaifile)
+	contexts, err := bed.StandinContexts(filepath.Join(dir, "Acaifile"))
 	if err != nil {
 		return err
 	}
@@ -61,10 +60,12 @@ func run() error {
 		return err
 	}
 	fmt.Printf("==> buildctl build --frontend dockerfile.v0 examples/%s (# syntax=%s)\n", example, bed.Frontend)
-	fmt.Printf("    stand-ins: %s -> %s; PyPI -> %s\n", a.BaseImage(), bed.RunnerStandin, bed.Index.URL)
+	for base, standin := range contexts {
+		fmt.Printf("    stand-ins: %s -> %s; PyPI -> %s\n", base, standin, bed.Index.URL)
+	}
 	res, err := bed.BuildWithBuildctl(ctx, testbed.Build{
 		Dir:      dir,
-		Contexts: bed.StandinContexts(a.Python, a.Alpine),
+		Contexts: contexts,
 		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
 	})
 	if res != nil {
