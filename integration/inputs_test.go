@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
@@ -56,18 +57,7 @@ func TestSeveralPlatforms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := layout.ImageIndexFromPath(dest + ".d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, _ := idx.IndexManifest()
-	if len(im.Manifests) != 1 {
-		t.Fatalf("OCI layout has %d top manifests", len(im.Manifests))
-	}
-	child, err := idx.ImageIndex(im.Manifests[0].Digest)
-	if err != nil {
-		t.Fatalf("not a multi-platform index: %v", err)
-	}
+	child := imageIndex(t, dest+".d")
 	cm, _ := child.IndexManifest()
 	var platforms []string
 	for _, d := range cm.Manifests {
@@ -83,6 +73,25 @@ func TestSeveralPlatforms(t *testing.T) {
 	}
 	sort.Strings(platforms)
 	wantEqual(t, "platforms", strings.Join(platforms, "; "), "amd64/ user=appuser entrypoint=cowsay; amd64/v2 user=appuser entrypoint=cowsay")
+}
+
+// imageIndex opens the image index an OCI export holds: one image per platform and
+// their attestation manifests.
+func imageIndex(t *testing.T, layoutDir string) v1.ImageIndex {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 1 {
+		t.Fatalf("OCI layout has %d top manifests, want 1", len(im.Manifests))
+	}
+	child, err := idx.ImageIndex(im.Manifests[0].Digest)
+	if err != nil {
+		t.Fatalf("the export is not an image index: %v", err)
+	}
+	return child
 }
 
 // layersContain reports whether any blob of the OCI layout contains s.
@@ -113,15 +122,7 @@ func TestSBOMAttestation(t *testing.T) {
 	if _, err := bed.BuildToOCI(testContext(t), o, dest); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := layout.ImageIndexFromPath(dest + ".d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, _ := idx.IndexManifest()
-	child, err := idx.ImageIndex(im.Manifests[0].Digest)
-	if err != nil {
-		t.Fatalf("no image index with attestations: %v", err)
-	}
+	child := imageIndex(t, dest+".d")
 	cm, _ := child.IndexManifest()
 	var statements []string
 	for _, d := range cm.Manifests {

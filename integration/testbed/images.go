@@ -44,30 +44,16 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		img, err := mutate.AppendLayers(empty.Image, layer)
+		img, ref, err := b.pushImage(ctx, empty.Image, layer, "acai-standin/"+s.kind+":bookworm", func(cfg *v1.ConfigFile) {
+			cfg.OS, cfg.Architecture = "linux", "amd64"
+			cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
+			cfg.Config.Cmd = []string{"python3"}
+			cfg.Config.Labels = map[string]string{StandinLabel: s.what}
+		})
 		if err != nil {
-			return err
-		}
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			return err
-		}
-		cfg = cfg.DeepCopy()
-		cfg.OS, cfg.Architecture = "linux", "amd64"
-		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
-		cfg.Config.Cmd = []string{"python3"}
-		cfg.Config.Labels = map[string]string{StandinLabel: s.what}
-		if img, err = mutate.ConfigFile(img, cfg); err != nil {
-			return err
-		}
-		ref, err := name.ParseReference(b.Registry+"/acai-standin/"+s.kind+":bookworm", name.Insecure)
-		if err != nil {
-			return err
-		}
-		if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
 			return fmt.Errorf("pushing the %s stand-in: %w", s.kind, err)
 		}
-		*s.ref = ref.String()
+		*s.ref = ref
 		if s.kind == "runner" {
 			if err := b.pushScanner(ctx, img); err != nil {
 				return err
@@ -100,27 +86,35 @@ func (b *Bed) pushScanner(ctx context.Context, runner v1.Image) error {
 	if err != nil {
 		return err
 	}
-	img, err := mutate.AppendLayers(runner, layer)
+	_, b.SBOMScanner, err = b.pushImage(ctx, runner, layer, "acai-standin/sbom-scanner:latest", func(cfg *v1.ConfigFile) {
+		cfg.Config.Entrypoint = []string{"/bin/sh", "/usr/local/bin/acai-standin-sbom"}
+		cfg.Config.Cmd = nil
+		cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner stand-in (not syft): lists Python distributions"}
+	})
+	return err
+}
+
+// pushImage pushes base plus layer, with its config edited, to the loopback registry
+// as repo, and returns the image and its reference.
+func (b *Bed) pushImage(ctx context.Context, base v1.Image, layer v1.Layer, repo string, edit func(*v1.ConfigFile)) (v1.Image, string, error) {
+	img, err := mutate.AppendLayers(base, layer)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	cfg = cfg.DeepCopy()
-	cfg.Config.Entrypoint = []string{"/bin/sh", "/usr/local/bin/acai-standin-sbom"}
-	cfg.Config.Cmd = nil
-	cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner stand-in (not syft): lists Python distributions"}
+	edit(cfg)
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
-		return err
+		return nil, "", err
 	}
-	ref, err := name.ParseReference(b.Registry+"/acai-standin/sbom-scanner:latest", name.Insecure)
+	ref, err := name.ParseReference(b.Registry+"/"+repo, name.Insecure)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	b.SBOMScanner = ref.String()
-	return remote.Write(ref, img, remote.WithContext(ctx))
+	return img, ref.String(), remote.Write(ref, img, remote.WithContext(ctx))
 }
 
 // compressedLayer gzips a rootfs tarball once and keeps the result next to it, so that
