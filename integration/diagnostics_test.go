@@ -62,13 +62,8 @@ user = "root"
 [build]
 no_deps = true
 `, map[string]string{"requirements.txt": "testhelper>=1\n"})
-	o := standinBuild(t, dir)
-	o.Opts = map[string]string{"requestid": "frontend.lint"}
-	res := mustBuild(t, bed.BuildInProcess, o)
 	var results lint.LintResults
-	if err := json.Unmarshal([]byte(res.Response["result.json"]), &results); err != nil {
-		t.Fatalf("no lint result: %v (%v)", err, res.Response)
-	}
+	res := subrequest(t, dir, "frontend.lint", &results)
 	got := map[string][]int{}
 	for _, w := range results.Warnings {
 		got[w.RuleName] = append(got[w.RuleName], int(w.Location.Ranges[0].Start.Line))
@@ -90,13 +85,8 @@ no_deps = true
 // --call outline and --call targets.
 func TestOutlineAndTargets(t *testing.T) {
 	dir := project(t, "python = \"3.13\"\n", nil)
-	o := standinBuild(t, dir)
-	o.Opts = map[string]string{"requestid": "frontend.outline"}
-	res := mustBuild(t, bed.BuildInProcess, o)
 	var out outline.Outline
-	if err := json.Unmarshal([]byte(res.Response["result.json"]), &out); err != nil {
-		t.Fatalf("no outline: %v (%v)", err, res.Response)
-	}
+	res := subrequest(t, dir, "frontend.outline", &out)
 	wantEqual(t, "outline target", out.Name, "runner")
 	var args []string
 	for _, a := range out.Args {
@@ -105,12 +95,8 @@ func TestOutlineAndTargets(t *testing.T) {
 	wantContains(t, "outline args", strings.Join(args, " "), "PIP_INDEX_URL="+bed.Index.URL, "HTTP_PROXY=")
 	wantContains(t, "printed outline", res.Response["result.txt"], "BUILD ARG", "pip.conf")
 
-	o.Opts = map[string]string{"requestid": "frontend.targets"}
-	res = mustBuild(t, bed.BuildInProcess, o)
 	var list targets.List
-	if err := json.Unmarshal([]byte(res.Response["result.json"]), &list); err != nil {
-		t.Fatalf("no targets: %v (%v)", err, res.Response)
-	}
+	subrequest(t, dir, "frontend.targets", &list)
 	var names []string
 	for _, tg := range list.Targets {
 		names = append(names, fmt.Sprintf("%s(default=%v,base=%s)", tg.Name, tg.Default, tg.Base))
@@ -118,4 +104,15 @@ func TestOutlineAndTargets(t *testing.T) {
 	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.24) builder(default=false,base=python:3.13-alpine3.24) test(default=false,base=python:3.13-alpine3.24)")
 }
 
-var _ = testbed.Build{}
+// subrequest asks the frontend what --check / --call ask (requestid) and decodes the
+// JSON answer into v.
+func subrequest(t *testing.T, dir, requestID string, v any) *testbed.Result {
+	t.Helper()
+	o := standinBuild(t, dir)
+	o.Opts = map[string]string{"requestid": requestID}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), v); err != nil {
+		t.Fatalf("no %s answer: %v (%v)", requestID, err, res.Response)
+	}
+	return res
+}
