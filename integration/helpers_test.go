@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,22 +74,26 @@ func readFile(t *testing.T, img *testbed.Image, p string) string {
 	return string(dt)
 }
 
+// run runs the image as `docker run IMAGE args...` does and returns its output.
 func run(t *testing.T, img *testbed.Image, args ...string) string {
 	t.Helper()
-	out, err := img.Run(testContext(t), args...)
-	if err != nil {
-		t.Fatalf("running the image %v: %v\n%s", args, err, out)
-	}
-	return out
+	return mustSucceed(t, fmt.Sprintf("running the image %q", args))(img.Run(testContext(t), args...))
 }
 
+// execIn runs argv in the image in place of its entrypoint (docker run --entrypoint).
 func execIn(t *testing.T, img *testbed.Image, argv ...string) string {
 	t.Helper()
-	out, err := img.Exec(testContext(t), argv...)
-	if err != nil {
-		t.Fatalf("running %v in the image: %v\n%s", argv, err, out)
+	return mustSucceed(t, fmt.Sprintf("running %q in the image", argv))(img.Exec(testContext(t), argv...))
+}
+
+func mustSucceed(t *testing.T, what string) func(string, error) string {
+	return func(out string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", what, err, out)
+		}
+		return out
 	}
-	return out
 }
 
 func wantContains(t *testing.T, what, got string, wants ...string) {
