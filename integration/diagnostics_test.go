@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,15 +54,11 @@ func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
 
 // --check: every rule, each at its line. Normal builds show the same findings as warnings.
 func TestCheckReportsEveryRule(t *testing.T) {
-	dir := project(t, `python = "3.9"
-alpine = "3.18"
-requirements = ["requirements.txt", "missing.txt"]
-packages = ["cowsay", "Cowsay==6.1"]
-apk = ["libstdc++", "gcc", "postgresql-dev", "libstdc++"]
-user = "root"
-[build]
-no_deps = true
-`, map[string]string{"requirements.txt": "testhelper>=1\n"})
+	// The same Acaifile the spec's lint unit test checks.
+	dir := t.TempDir()
+	if err := testbed.CopyDir(filepath.Join(bed.Repo, "spec/testdata/every-rule"), dir); err != nil {
+		t.Fatal(err)
+	}
 	var results lint.LintResults
 	res := subrequest(t, dir, "frontend.lint", &results)
 	got := map[string][]int{}

@@ -10,20 +10,20 @@ import (
 // An Acaifile that breaks every rule yields one finding per rule, each pointing at the
 // line that broke it.
 func TestLintEveryRule(t *testing.T) {
-	src := `python = "3.9"
-alpine = "3.18"
-requirements = ["requirements.txt", "missing.txt"]
-packages = ["requests", "Requests==2.32.3"]
-apk = ["libstdc++", "gcc", "postgresql-dev", "libstdc++"]
-user = "root"
-[build]
-no_deps = true
-`
-	a, err := Parse("Acaifile", []byte(src))
+	// testdata/every-rule is also what the integration test gives --check.
+	src, err := os.ReadFile("testdata/every-rule/Acaifile")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{"requirements.txt": []byte("# pinned\nnumpy==2.1.3\npandas>=2  # not pinned\n-r other.txt\n")}
+	reqs, err := os.ReadFile("testdata/every-rule/requirements.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Parse("Acaifile", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"requirements.txt": reqs}
 	findings := Lint(a, files, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	want := []struct {
 		rule string
