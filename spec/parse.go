@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -46,6 +47,13 @@ type document struct {
 // Parse decodes, validates and fills the defaults of an Acaifile. Its error, if any, is
 // a single *Error naming the line and column at fault.
 func Parse(filename string, data []byte) (*Acaifile, error) {
+	// Some editors start a UTF-8 file with a byte order mark; BuildKit finds the
+	// `# syntax=` line behind it, and its Dockerfile parser skips it: so does this one.
+	// Positions stay those the user sees: line 1 column 1 is the first visible character.
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := checkEncoding(filename, data); err != nil {
+		return nil, err
+	}
 	var doc document
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
@@ -75,6 +83,38 @@ func Parse(filename string, data []byte) (*Acaifile, error) {
 type parser struct {
 	src *Source
 	err *Error
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// checkEncoding requires UTF-8: a UTF-16 file, invalid UTF-8 or a byte order mark after
+// the start is an error at its position, saying the file must be UTF-8.
+func checkEncoding(filename string, data []byte) error {
+	const hint = "save the Acaifile as UTF-8 (most editors: File > Save with Encoding > UTF-8)"
+	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) ||
+		(len(data) >= 2 && (data[0] == 0 || data[1] == 0)) {
+		return &Error{Filename: filename, Range: pointAt(1, 1, 1),
+			Msg: "the Acaifile is UTF-16 encoded; it must be UTF-8", Hint: hint}
+	}
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return &Error{Filename: filename, Range: pointAt(line, col, 1),
+				Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02X); the Acaifile must be UTF-8", data[i]), Hint: hint}
+		case r == 0xFEFF:
+			return &Error{Filename: filename, Range: pointAt(line, col, 1),
+				Msg: "a byte order mark (U+FEFF) after the start of the file",
+				Hint: "delete it: it is invisible in most editors; only the file's first character may be one"}
+		case r == '\n':
+			line, col = line+1, 1
+		default:
+			col++
+		}
+		i += size
+	}
+	return nil
 }
 
 func (p *parser) fail(path, hint, format string, args ...any) {

@@ -101,6 +101,20 @@ func TestLambdaLayoutDefaults(t *testing.T) {
 
 // Every bad Acaifile yields exactly one *Error, at the line and column of the fault,
 // whose text says what is wrong and what to do.
+// An Acaifile saved with a UTF-8 byte order mark parses as the same file without it.
+func TestParseSkipsALeadingByteOrderMark(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("\ufeff# syntax=acai/frontend\npython = \"3.11\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Python != "3.11" {
+		t.Fatalf("python = %q, want 3.11", a.Python)
+	}
+	if r, ok := a.Source.Span("python"); !ok || r.Start.Line != 2 || r.Start.Column != 1 {
+		t.Fatalf("python is at %+v, want line 2 column 1", r)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		name, src string
@@ -142,6 +156,11 @@ func TestParseErrors(t *testing.T) {
 		{"array table", "[[build]]\napk = []\n", 1, 3, nil},
 		{"duplicate key", "python = \"3.12\"\npython = \"3.13\"\n", 2, 1, []string{"python"}},
 		{"empty label key", "labels = { \"\" = \"x\" }\n", 1, 10, []string{"label key is empty"}},
+		{"BOM then an error", "\ufeffpyton = \"3.12\"\n", 1, 1, []string{"unknown key `pyton`"}},
+		{"UTF-16", "\xff\xfep\x00y\x00", 1, 1, []string{"UTF-16", "must be UTF-8"}},
+		{"UTF-16 without BOM", "#\x00 \x00s\x00", 1, 1, []string{"UTF-16"}},
+		{"BOM later", "python = \"3.12\"\n\ufeffalpine = \"3.24\"\n", 2, 1, []string{"byte order mark (U+FEFF) after the start"}},
+		{"invalid UTF-8", "# caf\xe9\npython = \"3.12\"\n", 1, 6, []string{"invalid UTF-8 (byte 0xE9)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
