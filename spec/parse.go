@@ -105,7 +105,7 @@ func checkEncoding(filename string, data []byte) error {
 				Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02X); the Acaifile must be UTF-8", data[i]), Hint: hint}
 		case r == 0xFEFF:
 			return &Error{Filename: filename, Range: pointAt(line, col, 1),
-				Msg: "a byte order mark (U+FEFF) after the start of the file",
+				Msg:  "a byte order mark (U+FEFF) after the start of the file",
 				Hint: "delete it: it is invisible in most editors; only the file's first character may be one"}
 		case r == '\n':
 			line, col = line+1, 1
