@@ -54,7 +54,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if target == "" {
 		target = stageRunner
 	}
-	a, findings, parseErr := check(ctx, bc, src)
+	a, files, findings, parseErr := check(ctx, bc, src)
 	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, findings, parseErr); err != nil || ok {
 		return res, err
 	}
@@ -67,24 +67,36 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if target == stageTest && !a.Test.Command.IsSet() {
 		return nil, withSource(fmt.Errorf("--target test needs a [test] table with a command"), src.SourceMap)
 	}
+	// A missing included file or local path first: its error shows the requirement
+	// file's line, which says more than the Acaifile's.
+	if err := files.missingError(); err != nil {
+		return nil, err
+	}
 	if err := missingFileError(a, findings, target); err != nil {
 		return nil, withSource(err, src.SourceMap)
 	}
 	warn(ctx, src, findings)
-	return buildImages(ctx, c, bc, src, a, target)
+	return buildImages(ctx, c, bc, src, a, files, target)
 }
 
 // check parses the Acaifile and lints it against the requirement files in the context.
-func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spec.Acaifile, []spec.Finding, error) {
+// A .python-version in the context (read when `python` is not set) is applied by parsing
+// again with it.
+func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spec.Acaifile, *contextFiles, []spec.Finding, error) {
 	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	files, err := readRequirementFiles(ctx, bc, a)
+	files, err := readContextFiles(ctx, bc, a)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return a, spec.Lint(a, files, today()), nil
+	if pv, ok := files.data[spec.PythonVersionFile]; ok {
+		if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, spec.ContextFiles{PythonVersion: pv}); err != nil {
+			return nil, nil, nil, withSource(err, llb.NewSourceMap(nil, spec.PythonVersionFile, "", pv))
+		}
+	}
+	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
 }
 
 // answerSubrequest answers --check, --call outline and --call targets; ok is false for
@@ -108,7 +120,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 
 // buildImages builds the target for every requested platform, each from its own base
 // image resolution, and attaches SBOMs when asked.
-func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, target string) (*client.Result, error) {
+func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string) (*client.Result, error) {
 	buildContext, err := bc.MainContext(ctx)
 	if err != nil {
 		return nil, err
@@ -127,7 +139,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := &converter{bc: bc, spec: a, inputs: files.inputs, appExcludes: a.AppExcludes(files.venvs, files.dockerignore), smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
@@ -255,15 +267,14 @@ func withSource(err error, smap *llb.SourceMap) error {
 	var se *spec.Error
 	ranges := []*pb.Range{}
 	if errors.As(err, &se) {
+		if se.Filename != smap.Filename {
+			return err // about another file, whose source is attached already
+		}
 		ranges = append(ranges, pbRange(se.Range))
 	}
-	return errdefs.WithSource(err, &errdefs.Source{
-		Info: &pb.SourceInfo{
-			Data:       smap.Data,
-			Filename:   smap.Filename,
-			Language:   smap.Language,
-			Definition: smap.Definition.ToPB(),
-		},
-		Ranges: ranges,
-	})
+	info := &pb.SourceInfo{Data: smap.Data, Filename: smap.Filename, Language: smap.Language}
+	if smap.Definition != nil {
+		info.Definition = smap.Definition.ToPB()
+	}
+	return errdefs.WithSource(err, &errdefs.Source{Info: info, Ranges: ranges})
 }

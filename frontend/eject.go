@@ -78,6 +78,14 @@ func Eject(a *spec.Acaifile) string {
 	if a.Cmd.IsSet() {
 		d.line("CMD %s", execForm(a.Cmd.Argv()))
 	}
+	if a.StopSignal != "" {
+		d.line("STOPSIGNAL %s", a.StopSignal)
+	}
+	if h := a.Healthcheck; h.Disabled() {
+		d.line("HEALTHCHECK NONE")
+	} else if h.IsSet() {
+		d.line("HEALTHCHECK %s", healthcheckInstruction(h))
+	}
 	if a.Test.Command.IsSet() {
 		d.line("")
 		d.line("FROM %s AS test-deps", stageDeps)
@@ -91,6 +99,26 @@ func Eject(a *spec.Acaifile) string {
 		d.line("FROM %s", stageRunner)
 	}
 	return d.String()
+}
+
+// healthcheckInstruction is HEALTHCHECK's options and command for an enabled healthcheck.
+func healthcheckInstruction(h spec.Healthcheck) string {
+	var opts []string
+	for _, o := range []struct{ flag, value string }{
+		{"interval", h.Interval}, {"timeout", h.Timeout}, {"start-period", h.StartPeriod}, {"start-interval", h.StartInterval},
+	} {
+		if o.value != "" {
+			opts = append(opts, "--"+o.flag+"="+o.value)
+		}
+	}
+	if h.Retries != 0 {
+		opts = append(opts, fmt.Sprintf("--retries=%d", h.Retries))
+	}
+	cmd := execForm(h.Command.Args)
+	if h.Command.Shell {
+		cmd = h.Command.Args[0]
+	}
+	return strings.Join(append(opts, "CMD", cmd), " ")
 }
 
 type dockerfile struct{ strings.Builder }
@@ -124,8 +152,10 @@ func (d *dockerfile) pipInstall(a *spec.Acaifile, files, specs []string) {
 	args, _ := pipCommand(a, files, specs)
 	mounts := []string{}
 	for _, f := range files {
-		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,source=%s,target=%s", f, path.Join(requirementsMount, f)))
+		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,source=%s,target=%s,rw", f, path.Join(requirementsMount, f)))
 	}
+	// As in acai's step: pip runs where the context's root is mounted.
+	d.line("WORKDIR %s", requirementsMount)
 	mounts = append(mounts,
 		"--mount=type=cache,id=acai-pip,target="+pipCacheDir,
 		"--mount=type=secret,id=pip.conf,target=/etc/pip.conf",
@@ -137,13 +167,18 @@ func (d *dockerfile) pipInstall(a *spec.Acaifile, files, specs []string) {
 // appCopyArgs copies what acai's app copy selects: the context minus the build files,
 // or the `app` paths with their directories kept.
 func appCopyArgs(a *spec.Acaifile) string {
+	// What never belongs in an image, as acai leaves it out (virtual environments found
+	// at build time and .dockerignore's ! lines aside).
+	var sb strings.Builder
+	for _, e := range a.AppExcludes(nil, nil) {
+		sb.WriteString("--exclude=" + e + " ")
+	}
 	if len(a.App) > 0 {
-		return "--parents " + strings.Join(a.App, " ") + " " + a.Workdir + "/"
+		return "--parents " + sb.String() + strings.Join(a.App, " ") + " " + a.Workdir + "/"
 	}
 	name := path.Base(a.Source.Filename)
 	// The ejected Dockerfile itself is a build file too.
 	excludes := append([]string{name, name + ".dockerignore", "Dockerfile"}, slices.Concat([]string(a.Requirements), a.Test.Requirements)...)
-	var sb strings.Builder
 	for _, e := range excludes {
 		sb.WriteString("--exclude=" + e + " ")
 	}

@@ -63,7 +63,7 @@ auto_deps = false
 		"--mount=type=bind,source=requirements.txt,target=/acai/requirements/requirements.txt",
 		"FROM python:3.12-alpine3.24 AS runner-base",
 		"FROM runner-base AS runner\nRUN <<'ACAI_APK'\nset -- 'libstdc++'",
-		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents src/ /app/",
+		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents --exclude=**/.git --exclude=**/.hg", "--exclude=.vscode src/ /app/",
 		"USER root\nENTRYPOINT [\"/bin/sh\",\"-c\",\"python -m app\"]",
 	} {
 		if !strings.Contains(df, want) {
@@ -74,5 +74,20 @@ auto_deps = false
 		if strings.Contains(df, absent) {
 			t.Errorf("ejected Dockerfile has %q although auto_deps is off and the user is root", absent)
 		}
+	}
+}
+
+func TestEjectHealthcheckAndStopSignal(t *testing.T) {
+	out := Eject(parse(t, "stop_signal = \"SIGINT\"\n[healthcheck]\ncommand = [\"python\", \"-c\", \"print(1)\"]\ninterval = \"10s\"\nretries = 4\n"))
+	for _, want := range []string{"STOPSIGNAL SIGINT\n", "HEALTHCHECK --interval=10s --retries=4 CMD [\"python\",\"-c\",\"print(1)\"]\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ejected Dockerfile lacks %q:\n%s", want, out)
+		}
+	}
+	if out := Eject(parse(t, "[healthcheck]\ncommand = \"none\"\n")); !strings.Contains(out, "HEALTHCHECK NONE\n") {
+		t.Errorf("ejected Dockerfile lacks HEALTHCHECK NONE:\n%s", out)
+	}
+	if out := Eject(parse(t, "[healthcheck]\ncommand = \"curl -f http://localhost/ || exit 1\"\n")); !strings.Contains(out, "HEALTHCHECK CMD curl -f http://localhost/ || exit 1\n") {
+		t.Errorf("shell form:\n%s", out)
 	}
 }

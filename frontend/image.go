@@ -46,7 +46,28 @@ func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.D
 	}
 	maps.Copy(cfg.Labels, a.Labels)
 	maps.Copy(cfg.Labels, c.bc.Labels)
+	if a.StopSignal != "" {
+		cfg.StopSignal = a.StopSignal
+	}
+	if a.Healthcheck.IsSet() {
+		cfg.Healthcheck = healthcheckConfig(a.Healthcheck)
+	}
 	return img, nil
+}
+
+// healthcheckConfig is the image config's healthcheck, as a Dockerfile's HEALTHCHECK
+// writes it: CMD (exec form), CMD-SHELL (shell form) or NONE.
+func healthcheckConfig(h spec.Healthcheck) *dockerspec.HealthcheckConfig {
+	if h.Disabled() {
+		return &dockerspec.HealthcheckConfig{Test: []string{"NONE"}}
+	}
+	test := append([]string{"CMD"}, h.Command.Args...)
+	if h.Command.Shell {
+		test = []string{"CMD-SHELL", h.Command.Args[0]}
+	}
+	interval, timeout, startPeriod, startInterval := h.Durations()
+	return &dockerspec.HealthcheckConfig{Test: test, Interval: interval, Timeout: timeout,
+		StartPeriod: startPeriod, StartInterval: startInterval, Retries: h.Retries}
 }
 
 // runtimeEnv is the environment the layout needs, in order, given the base image's PATH

@@ -50,11 +50,14 @@ var scanScript string
 
 // converter expands one Acaifile into LLB for one target platform.
 type converter struct {
-	bc       *dockerui.Client
-	spec     *spec.Acaifile
-	smap     *llb.SourceMap
-	platform ocispecs.Platform
-	context  *llb.State
+	bc     *dockerui.Client
+	spec   *spec.Acaifile
+	inputs map[string][]string // requirement file → every context path pip opens for it
+	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
+	appExcludes []string
+	smap        *llb.SourceMap
+	platform    ocispecs.Platform
+	context     *llb.State
 
 	// base images, resolved once per platform even when two stages use one
 	images map[string]*stage
@@ -208,16 +211,43 @@ func builderBase(a *spec.Acaifile) (string, []string) {
 	return a.BaseImage(), append(slices.Clone(ToolchainPackages), a.Build.APK...)
 }
 
-// requirementFiles is a scratch state holding only the requirement files, at their
-// context paths. The install depends on nothing else, so editing app code never
-// re-runs it: the copy's cache key is the checksum of these files alone.
+// requirementFiles is a scratch state holding only what pip opens for the requirement
+// files, at their context paths: the files, what they include (-r, -c), the local
+// projects and --find-links directories they name. The install depends on nothing else,
+// so editing app code never re-runs it: the copies' cache keys are the checksums of
+// these paths alone.
 func (c *converter) requirementFiles(files []string, key string) llb.State {
-	st := llb.Scratch().Platform(c.platform)
+	var paths []string
 	for _, f := range files {
+		if in, ok := c.inputs[f]; ok {
+			paths = append(paths, in...)
+		} else {
+			paths = append(paths, f) // not read: the copy reports it missing
+		}
+	}
+	st := llb.Scratch().Platform(c.platform)
+	for _, f := range outermost(paths) {
 		st = st.File(llb.Copy(*c.context, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
 			c.opts(stageDeps, "copy "+f, key)...)
 	}
 	return st
+}
+
+// outermost sorts paths and drops those inside another one (libs/pkg when "." is there),
+// which the other's copy brings already.
+func outermost(paths []string) []string {
+	slices.Sort(paths)
+	var out []string
+	for _, p := range slices.Compact(paths) {
+		if len(out) > 0 {
+			last := out[len(out)-1]
+			if last == "." || strings.HasPrefix(p, last+"/") {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // pipCommand is the install command for requirement files and specifiers: into the
@@ -264,7 +294,11 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 	args, what := pipCommand(c.spec, files, specs)
 	run := []llb.RunOption{
 		llb.Args(args),
-		llb.AddMount(requirementsMount, c.requirementFiles(files, keys[0]), llb.Readonly),
+		// Writable (its changes are dropped): pip builds local projects in their directory.
+		llb.AddMount(requirementsMount, c.requirementFiles(files, keys[0])),
+		// pip resolves local projects and --find-links against the directory it runs in: the
+		// context's root, as for a user who runs pip from the project's root.
+		llb.Dir(requirementsMount),
 		llb.AddMount(pipCacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-pip-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
 		// Private indexes: credentials come as secrets and never land in a layer.
 		llb.AddSecret("/etc/pip.conf", llb.SecretID("pip.conf"), llb.SecretOptional),
@@ -277,7 +311,8 @@ func (c *converter) pipInstall(st llb.State, files []string, specs []string, key
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
 		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
-		if strings.HasPrefix(k, "PIP_") || k == "SOURCE_DATE_EPOCH" {
+		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
+		if spec.InstallerArg(k) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}
 	}
@@ -353,8 +388,10 @@ func (c *converter) copyApp() *llb.FileAction {
 		AllowEmptyWildcard:  true,
 		// The Acaifile, its ignore file and the requirement files describe the build;
 		// they are not the app.
-		ExcludePatterns: append([]string{c.spec.Source.Filename, c.spec.Source.Filename + ".dockerignore"},
-			append(slices.Clone(c.spec.Requirements), c.spec.Test.Requirements...)...),
+		// Then what never belongs in an image (.git, virtual environments, caches, ...),
+		// which also keeps those paths out of this copy's cache key.
+		ExcludePatterns: slices.Concat([]string{c.spec.Source.Filename, c.spec.Source.Filename + ".dockerignore"},
+			c.spec.Requirements, c.spec.Test.Requirements, c.appExcludes),
 		IncludePatterns: c.spec.App,
 	}
 	return llb.Copy(*c.context, "/", c.spec.Workdir, info)

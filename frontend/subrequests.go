@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,39 +17,6 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
 )
-
-// readRequirementFiles reads the Acaifile's requirement files from the build context
-// (through .dockerignore, as the build sees them). A file that is not there is absent
-// from the map.
-func readRequirementFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (map[string][]byte, error) {
-	names := append(slices.Clone(a.Requirements), a.Test.Requirements...)
-	files := map[string][]byte{}
-	if len(names) == 0 {
-		return files, nil
-	}
-	st, err := bc.MainContext(ctx, llb.FollowPaths(names), dockerui.WithInternalName("load requirement files"))
-	if err != nil {
-		return nil, err
-	}
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		if dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: n}); err == nil {
-			files[n] = dt
-		}
-	}
-	return files, nil
-}
 
 // missingFileError is the build's error for a requirement file the target needs that
 // is not in the context: the MissingRequirementFile finding, as an error.
@@ -67,11 +33,17 @@ func missingFileError(a *spec.Acaifile, findings []spec.Finding, target string) 
 func warn(ctx context.Context, src *dockerui.Source, findings []spec.Finding) {
 	for _, f := range findings {
 		msg := fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Message, f.Range.Start.Line)
+		var ranges []*pb.Range
+		if f.Range.Start.Line > 0 {
+			ranges = []*pb.Range{pbRange(f.Range)}
+		} else {
+			msg = f.Rule.Name + ": " + f.Message // about a build arg: no Acaifile line
+		}
 		src.Warn(ctx, msg, client.WarnOpts{
 			Level:  1,
 			URL:    f.Rule.URL(),
 			Detail: [][]byte{[]byte(f.Rule.Description)},
-			Range:  []*pb.Range{pbRange(f.Range)},
+			Range:  ranges,
 		})
 	}
 }
@@ -101,7 +73,7 @@ var buildArgs = []struct{ name, description string }{
 	{"PIP_EXTRA_INDEX_URL", "further package indexes, space-separated"},
 	{"PIP_FIND_LINKS", "further locations of distribution archives"},
 	{"PIP_TRUSTED_HOST", "hosts pip trusts without valid HTTPS"},
-	{"PIP_*", "every other PIP_ build arg reaches the pip step as an environment variable"},
+	{"PIP_*", "every other PIP_ (and UV_) build arg reaches the install step as an environment variable, unless it carries credentials (rule CredentialsInBuildArg)"},
 	{"SOURCE_DATE_EPOCH", "Unix time used as the image's creation time and by the install step, for reproducible builds"},
 	{"HTTP_PROXY", "proxy for the install steps (also HTTPS_PROXY, NO_PROXY, ALL_PROXY); not part of the cache key"},
 }

@@ -45,12 +45,12 @@ layout = "venv"
 command = ["python", "-c", "import cowsay"]
 `, bed.BuilderStandin, bed.Index.URL, bed.Index.Root, bed.Index.Root, bed.RunnerStandin)
 	dir := project(t, acaifile, map[string]string{
-		"reqs/base.txt":   "yamlver==1.0\n",
+		"reqs/base.txt":   pyyamlFromSource,
 		"svc/__init__.py": "",
-		"svc/__main__.py": `import sys, configparser, cowsay, yamlver, extrapkg, flatpkg, needsdep
+		"svc/__main__.py": `import sys, configparser, cowsay, yaml._yaml, extrapkg, flatpkg, needsdep
 c = configparser.ConfigParser(); c.read("conf/app.ini")
 print(cowsay.get_output_string("cow", sys.argv[1]))
-print("libyaml", yamlver.version(), "mode", c["app"]["mode"], extrapkg.NAME, flatpkg.NAME, needsdep.NAME)
+print("libyaml", yaml._yaml.get_version_string(), "mode", c["app"]["mode"], extrapkg.NAME, flatpkg.NAME, needsdep.NAME)
 `,
 		"conf/app.ini":   "[app]\nmode = production\n",
 		"conf/notes.txt": "not selected by app\n",
@@ -84,7 +84,7 @@ print("libyaml", yamlver.version(), "mode", c["app"]["mode"], extrapkg.NAME, fla
 	}
 
 	out := run(t, img)
-	wantContains(t, "entrypoint output", out, "< hello from env >", "libyaml 0.2.5 mode production extrapkg flatpkg needsdep")
+	wantContains(t, "entrypoint output", out, "| hello from env |", "libyaml 0.2.5 mode production extrapkg flatpkg needsdep")
 	wantContains(t, "id", execIn(t, img, "id"), "uid=10001(svcuser)")
 }
 

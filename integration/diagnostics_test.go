@@ -67,7 +67,7 @@ func TestCheckReportsEveryRule(t *testing.T) {
 	}
 	want := map[string][]int{
 		"UnpinnedRequirement": {4, 3}, "DevPackageAtRuntime": {5, 5}, "RunsAsRoot": {6},
-		"EndOfLifeBase": {2}, "DuplicatePackage": {4, 5}, "NoDepsUnpinned": {8, 8}, "MissingRequirementFile": {3},
+		"EndOfLifeBase": {2}, "DuplicatePackage": {4, 5}, "NoDepsUnpinned": {8, 8}, "MissingRequirementFile": {3, 3},
 	}
 	wantEqual(t, "rules and lines", fmt.Sprint(got), fmt.Sprint(want))
 	wantEqual(t, "status code", res.Response["result.statuscode"], "1")
@@ -112,4 +112,24 @@ func subrequest(t *testing.T, dir, requestID string, v any) *testbed.Result {
 		t.Fatalf("no %s answer: %v (%v)", requestID, err, res.Response)
 	}
 	return res
+}
+
+// An Acaifile an editor saved with a UTF-8 byte order mark builds the user's way:
+// BuildKit finds the `# syntax=` line behind the mark, acai skips it. A UTF-16 one
+// fails with an error that names the encoding.
+func TestByteOrderMark(t *testing.T) {
+	dir := project(t, "\ufeff"+bed.WithSyntax("# syntax=acai/frontend\nentrypoint = [\"python\", \"-c\", \"print('bom ok')\"]\n"), nil)
+	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
+	wantContains(t, "output", run(t, res.Image), "bom ok")
+
+	utf16 := []byte{0xFF, 0xFE}
+	for _, r := range "python = \"3.12\"\n" {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	dir = project(t, string(utf16), nil)
+	_, err := bed.BuildInProcess(testContext(t), standinBuild(t, dir))
+	if err == nil {
+		t.Fatal("a UTF-16 Acaifile built")
+	}
+	wantContains(t, "error", err.Error(), "Acaifile:1:1: the Acaifile is UTF-16 encoded; it must be UTF-8")
 }

@@ -25,13 +25,19 @@ cmd = ["from the ejected build?"]
 env = { MODE = "prod" }
 expose = [8080, "53/udp"]
 labels = { team = "data" }
+stop_signal = "SIGQUIT"
 [test]
 command = ["python", "-c", "import app"]
+[healthcheck]
+command = "python -c 'import app'"
+interval = "45s"
+start_interval = "2s"
+retries = 2
 `
 	dir := project(t, acaifile, map[string]string{
-		"requirements.txt": "yamlver==1.0\n",
+		"requirements.txt": pyyamlFromSource,
 		"app/__init__.py":  "",
-		"app/__main__.py":  "import sys, os, cowsay, yamlver\nprint(cowsay.get_output_string('cow', sys.argv[1]), os.environ['MODE'], yamlver.version())\n",
+		"app/__main__.py":  "import sys, os, cowsay, yaml._yaml\nprint(cowsay.get_output_string('cow', sys.argv[1]), os.environ['MODE'], yaml._yaml.get_version_string())\n",
 	})
 	o := standinBuild(t, dir)
 	builderStandin(o.Contexts)
@@ -55,6 +61,9 @@ command = ["python", "-c", "import app"]
 		{"Env", fmt.Sprint(fromAcai.Env()), fmt.Sprint(fromDockerfile.Env())},
 		{"ExposedPorts", fmt.Sprint(ac.ExposedPorts), fmt.Sprint(dc.ExposedPorts)},
 		{"Labels", fmt.Sprint(ac.Labels), fmt.Sprint(dc.Labels)},
+		{"StopSignal", ac.StopSignal, dc.StopSignal},
+		{"Healthcheck", fmt.Sprintf("%+v", ac.Healthcheck), fmt.Sprintf("%+v", dc.Healthcheck)},
+		{"Healthcheck (with StartInterval)", healthcheckJSON(t, fromAcai.Layout), healthcheckJSON(t, fromDockerfile.Layout)},
 		{"files in /app", tree(t, fromAcai.Image, "/app"), tree(t, fromDockerfile.Image, "/app")},
 		{"files in /opt/venv", tree(t, fromAcai.Image, "/opt/venv"), tree(t, fromDockerfile.Image, "/opt/venv")},
 		{"/etc/passwd", readFile(t, fromAcai.Image, "/etc/passwd"), readFile(t, fromDockerfile.Image, "/etc/passwd")},
@@ -65,7 +74,7 @@ command = ["python", "-c", "import app"]
 			t.Errorf("%s differs:\nacai:       %s\nDockerfile: %s", c.what, c.acai, c.dockerfile)
 		}
 	}
-	wantContains(t, "output", run(t, fromDockerfile.Image), "< from the ejected build? >", "prod 0.2.5")
+	wantContains(t, "output", run(t, fromDockerfile.Image), "| from the ejected build? |", "prod 0.2.5")
 }
 
 // tree lists the files below dir in the image, one relative path a line.
@@ -86,4 +95,11 @@ func tree(t *testing.T, img *testbed.Image, dir string) string {
 	}
 	sort.Strings(files)
 	return strings.Join(files, "\n")
+}
+
+// healthcheckJSON is the image config's Healthcheck as JSON, with the fields the Go types
+// of go-containerregistry do not know (StartInterval).
+func healthcheckJSON(t *testing.T, layoutDir string) string {
+	t.Helper()
+	return jsonField(t, jsonField(t, string(rawConfig(t, layoutDir)), "config"), "Healthcheck")
 }

@@ -1,9 +1,14 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/acai-build/acai/integration/testbed"
 )
 
 // examples/web: an HTTP service, started as the image starts it, answers on its exposed
@@ -35,32 +40,114 @@ done; exit 1`)
 	wantEqual(t, "uid", reply.UID, 10001)
 }
 
-// examples/lambda: deps and app in /var/task, started by awslambdaric. PyPI is not
-// reachable here, so the test swaps the example's requirements (awslambdaric, pandas,
-// pyarrow) for the test bed's awslambdaric stand-in, and its pandas handler for one
-// that needs only the standard library; the Acaifile is the example's own.
-func TestLambdaExampleLayout(t *testing.T) {
-	dir := example(t, "lambda")
-	setFile(t, dir, "requirements.txt", "awslambdaric==3.0.0\n")
-	setFile(t, dir, "app.py", "def handler(event, context):\n    return {'rows': 2, 'total_sales': 8}\n")
-	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+// examples/lambda, built from its own requirements (real awslambdaric, numpy, pandas,
+// pyarrow from the pinned PyPI files), then invoked the way Lambda invokes it: the image's
+// entrypoint runs the real runtime interface client against a Lambda Runtime API served
+// by the test, which sends one event and reads the response the handler computed.
+func TestLambdaExampleInvoked(t *testing.T) {
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, example(t, "lambda")))
 	cfg := res.Config.Config
 	wantSlice(t, "Entrypoint", cfg.Entrypoint, []string{"python", "-m", "awslambdaric"})
 	wantSlice(t, "Cmd", cfg.Cmd, []string{"app.handler"})
 	wantEqual(t, "WorkingDir", cfg.WorkingDir, "/var/task")
 	wantEqual(t, "LAMBDA_TASK_ROOT", res.Env()["LAMBDA_TASK_ROOT"], "/var/task")
 	wantEqual(t, "PYTHONPATH", res.Env()["PYTHONPATH"], "/var/task")
-	readFile(t, res.Image, "/var/task/awslambdaric/__main__.py")
 	readFile(t, res.Image, "/var/task/app.py")
+	for _, p := range []string{"awslambdaric", "pandas", "pyarrow", "numpy"} {
+		if !res.Exists("/var/task/" + p + "/__init__.py") {
+			t.Errorf("%s is not installed in /var/task", p)
+		}
+	}
 	for _, absent := range []string{"/opt/venv", "/var/task/requirements.txt", "/var/task/Acaifile"} {
 		if res.Exists(absent) {
 			t.Errorf("%s is in the lambda image", absent)
 		}
 	}
-	out := run(t, res.Image)
-	wantContains(t, "output", out, "task root /var/task cwd /var/task", `{"rows": 2, "total_sales": 8}`)
-	wantContains(t, "import from /", execIn(t, res.Image, "sh", "-c", "cd / && python -c 'import awslambdaric, app; print(app.__file__)'"), "/var/task/app.py")
+	reply := invokeLambda(t, res, map[string]any{"records": []map[string]any{
+		{"city": "Paris", "sales": 3}, {"city": "Lyon", "sales": 5}, {"city": "Paris", "sales": 4},
+	}})
+	wantEqual(t, "response", reply, `{"request_id": "req-1", "rows": 3, "columns": ["city", "sales"], "parquet_bytes": `+
+		jsonField(t, reply, "parquet_bytes")+`, "sales_by_city": {"Lyon": 5, "Paris": 7}}`)
 }
+
+// invokeLambda runs the image's entrypoint with AWS_LAMBDA_RUNTIME_API pointing at a
+// Runtime API served by the test, sends event as request "req-1" and returns the body
+// the function posted as its response.
+func invokeLambda(t *testing.T, res *testbed.Result, event any) string {
+	t.Helper()
+	api, err := bed.StartLambdaRuntimeAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Invoke("req-1", event); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Minute)
+	defer cancel()
+	out := make(chan string, 1)
+	go func() {
+		o, _ := res.RunWith(ctx, testbed.RunOpts{Env: []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr}, HostNetwork: true})
+		out <- o
+	}()
+	result, err := api.Result(ctx)
+	api.Close() // the client's next poll ends; the runtime then stops
+	cancel()
+	log := <-out
+	if err != nil {
+		t.Fatalf("%v\nfunction output:\n%s", err, log)
+	}
+	t.Logf("Lambda Runtime API: %s for %s: %s", result.Kind, result.RequestID, result.Body)
+	if result.Kind != "response" || result.RequestID != "req-1" {
+		t.Fatalf("the function posted %s for %q, want a response for req-1: %s\nfunction output:\n%s", result.Kind, result.RequestID, result.Body, log)
+	}
+	return string(result.Body)
+}
+
+// jsonField is one field of a JSON object, as JSON text.
+func jsonField(t *testing.T, doc, field string) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("not a JSON object: %v: %s", err, doc)
+	}
+	return string(m[field])
+}
+
+// awslambdaric 3.1.1 publishes no musllinux wheel, so on Alpine it compiles from its
+// sdist (curl and aws-lambda-cpp, with autotools and cmake). The pinned files serve it
+// as an sdist only, so the stand-in compiles it as Alpine would: with the build packages
+// the Acaifile names it builds and answers an invocation; without them the compile fails.
+func TestLambdaOnAnAWSLambdaRICThatCompiles(t *testing.T) {
+	dir := example(t, "lambda")
+	setFile(t, dir, "requirements.txt", "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\n")
+	setFile(t, dir, "app.py", "def handler(event, context):\n    return {'echo': event['n'] * 2}\n")
+	acaifile := readHostFile(t, filepath.Join(dir, "Acaifile"))
+	setFile(t, dir, "Acaifile", acaifile+awslambdaricBuild)
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	if !res.Exists("/var/task/runtime_client*.so") {
+		t.Errorf("awslambdaric's compiled runtime_client is not in /var/task")
+	}
+	wantContains(t, "progress", res.Log, "[builder] apk add --no-cache build-base linux-headers git openssh-client scanelf autoconf automake libtool cmake make elfutils-dev")
+	wantEqual(t, "response", invokeLambda(t, res, map[string]int{"n": 21}), `{"echo": 42}`)
+
+	// pip's cache mount keeps the wheel it built above, and would install it again; a
+	// fresh builder has no such wheel, and pip's cache off (PIP_NO_CACHE_DIR) is one.
+	// Built the user's way, whose output carries pip's.
+	setFile(t, dir, "Acaifile", bed.WithSyntax(acaifile))
+	fresh := standinBuild(t, dir)
+	fresh.Args["PIP_NO_CACHE_DIR"] = "1"
+	failed, err := bed.BuildWithBuildctl(testContext(t), fresh)
+	if err == nil {
+		t.Fatalf("awslambdaric 3.1.1 built without autoconf, automake, libtool and cmake in the builder")
+	}
+	wantContains(t, "buildctl output", failed.Log, "awslambdaric", "Error: cmake is not installed.", `>>> requirements = "requirements.txt"`)
+}
+
+// What awslambdaric's sdist needs to compile on Alpine.
+const awslambdaricBuild = `
+[build]
+apk = ["autoconf", "automake", "libtool", "cmake", "make", "elfutils-dev"]
+`
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

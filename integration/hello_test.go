@@ -89,5 +89,5 @@ func checkHelloImage(t *testing.T, img *testbed.Image) {
 	out := run(t, img)
 	wantContains(t, "entrypoint output", out, "Hello from acai!", "^__^", "from /opt/venv")
 	wantContains(t, "id", execIn(t, img, "id"), "uid=10001(appuser)")
-	wantContains(t, "console script", execIn(t, img, "sh", "-c", "cd / && cowsay -t moo"), "< moo >")
+	wantContains(t, "console script", execIn(t, img, "sh", "-c", "cd / && cowsay -t moo"), "| moo |")
 }

@@ -119,9 +119,20 @@ func wantSlice(t *testing.T, what string, got, want []string) {
 	}
 }
 
+func readHostFile(t *testing.T, p string) string {
+	t.Helper()
+	dt, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
+}
+
 func setFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }

@@ -24,7 +24,7 @@ func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
 	delete(o.Args, "PIP_INDEX_URL") // only the secret tells pip where the index is
 	o.Secrets = map[string]string{"pip.conf": conf}
 	res := mustBuild(t, bed.BuildInProcess, o)
-	wantContains(t, "output", run(t, res.Image), "< from a private index >")
+	wantContains(t, "output", run(t, res.Image), "| from a private index |")
 	if res.Exists("/etc/pip.conf") {
 		t.Errorf("the pip.conf secret is in the image")
 	}
@@ -159,4 +159,26 @@ func TestSourceDateEpoch(t *testing.T) {
 	if _, err := bed.BuildInProcess(testContext(t), o); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
 		t.Errorf("an invalid SOURCE_DATE_EPOCH gave %v", err)
 	}
+}
+
+// rawConfig is the image config of the single image in an OCI layout, as JSON.
+func rawConfig(t *testing.T, layoutDir string) []byte {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || len(m.Manifests) != 1 {
+		t.Fatalf("index manifest: %v (%d manifests)", err, len(m.Manifests))
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dt
 }

@@ -6,36 +6,38 @@ import (
 )
 
 // builderStandin also replaces the builder stage with the builder stand-in (gcc,
-// python3-dev, libyaml-dev, scanelf), as --build-context builder=... does for a user
-// with a prebuilt ACAI image: the runner stand-in's apk shim cannot install a compiler.
+// libyaml-dev, scanelf), as --build-context builder=... does for a user with a prebuilt
+// ACAI image.
 func builderStandin(o map[string]string) map[string]string {
 	o["builder"] = "docker-image://" + bed.BuilderStandin
 	return o
 }
 
-// An sdist's C extension linking libyaml is compiled in the builder; the scan finds
-// libyaml-0.so.2, which neither the package bundles nor the runner base has, so the
-// runner asks apk for exactly its so: provider, next to the explicit apk list.
+// PyYAML's real sdist (pip's --no-binary, as users do to link the system libyaml) is
+// compiled in the generated builder, which has yaml-dev because [build].apk asks for it;
+// the scan finds libyaml-0.so.2, which neither the package bundles nor the runner base
+// has, so the runner asks apk for exactly its so: provider, next to the explicit apk list.
 func TestAutoDepsAddsTheProviderOfALinkedSystemLibrary(t *testing.T) {
 	dir := project(t, `python = "3.12"
-packages = ["yamlver==1.0"]
+requirements = "requirements.txt"
 apk = ["tzdata"]
-entrypoint = ["python", "-c", "import yamlver; print('libyaml', yamlver.version())"]
-`, nil)
-	o := standinBuild(t, dir)
-	builderStandin(o.Contexts)
-	res := mustBuild(t, bed.BuildInProcess, o)
+entrypoint = ["python", "-c", "import yaml, yaml._yaml; print('libyaml', yaml.__with_libyaml__, yaml._yaml.get_version_string())"]
+[build]
+apk = ["yaml-dev"]
+`, map[string]string{"requirements.txt": pyyamlFromSource})
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 
 	// The stand-in's apk shim recorded what the runner asked for (it is not Alpine's apk).
 	wantEqual(t, "apk requests in the runner", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "tzdata\nso:libyaml-0.so.2\n")
-	wantContains(t, "the image's output", run(t, res.Image), "libyaml 0.2.5")
+	wantContains(t, "the image's output", run(t, res.Image), "libyaml True 0.2.5")
+	wantContains(t, "builder apk requests", res.Log, "[builder] apk add --no-cache build-base linux-headers git openssh-client scanelf yaml-dev")
 
 	for _, absent := range []string{"/usr/bin/scanelf", "/usr/bin/gcc*", "/usr/bin/cc", "/usr/include/yaml.h", "/root/.cache/pip", "/acai", "/opt/venv/bin/pip"} {
 		if res.Exists(absent) {
 			t.Errorf("%s is in the runner image", absent)
 		}
 	}
-	if !res.Exists("/opt/venv/lib/python3*/site-packages/yamlver*.so") {
+	if !res.Exists("/opt/venv/lib/python3*/site-packages/yaml/_yaml*.so") {
 		t.Errorf("the compiled extension is not in /opt/venv")
 	}
 	if scan, ok := res.Step("[scan]"); !ok || scan.Error != "" {
@@ -45,17 +47,38 @@ entrypoint = ["python", "-c", "import yamlver; print('libyaml', yamlver.version(
 
 // With auto_deps off, only the explicit apk list is asked for; the scan does not run.
 func TestAutoDepsOff(t *testing.T) {
-	dir := project(t, `packages = ["yamlver==1.0"]
+	dir := project(t, `requirements = "requirements.txt"
 apk = ["yaml"]
 [runtime]
 auto_deps = false
-`, nil)
+`, map[string]string{"requirements.txt": pyyamlFromSource})
 	o := standinBuild(t, dir)
 	builderStandin(o.Contexts)
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantEqual(t, "apk requests", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "yaml\n")
 	if _, ok := res.Step("[scan]"); ok {
 		t.Errorf("the scan ran with auto_deps = false:\n%s", res.Log)
+	}
+}
+
+// pyyamlFromSource is a requirement file that compiles PyYAML's real sdist against the
+// system libyaml (its wheels bundle their own), as a pip-compile user would write it.
+const pyyamlFromSource = "--no-binary pyyaml\nPyYAML==6.0.3\n"
+
+// Without yaml-dev in the builder, PyYAML's sdist compiles without libyaml, as it would
+// on Alpine: the stand-in's apk shim installs what acai asks for and nothing else, so a
+// missing build package shows here as it would there.
+func TestMissingBuildPackageShowsAsOnAlpine(t *testing.T) {
+	dir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-c\", \"import yaml; print('libyaml', yaml.__with_libyaml__)\"]\n",
+		map[string]string{"requirements.txt": pyyamlFromSource})
+	o := standinBuild(t, dir)
+	// pip's cache mount may hold a PyYAML wheel another build linked against libyaml, and
+	// would install it; a fresh builder has none, and pip's cache off is one.
+	o.Args["PIP_NO_CACHE_DIR"] = "1"
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "the image's output", run(t, res.Image), "libyaml False")
+	if dt, _ := res.ReadFile("/etc/apk/acai-shim-requests"); strings.Contains(string(dt), "yaml") {
+		t.Errorf("the runner asked for libyaml although nothing links it")
 	}
 }
 

@@ -29,7 +29,7 @@ func TestBuilderTargetIsAPublishableACAIImage(t *testing.T) {
 	app := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"built by the team's ACAI image\"]\n[build]\nimage = \""+o.PushAs+"\"\n", nil)
 	res2 := mustBuild(t, bed.BuildInProcess, standinBuild(t, app))
 	wantContains(t, "progress", res2.Log, "[builder] FROM "+o.PushAs)
-	wantContains(t, "output", run(t, res2.Image), "< built by the team's ACAI image >")
+	wantContains(t, "output", run(t, res2.Image), "| built by the team's ACAI image |")
 }
 
 // --target test installs the test requirements on top of the runner and runs
@@ -44,7 +44,7 @@ command = ["sh", "-c", "python -c 'import testhelper, hello' && id -un > /tmp/te
 	o := standinBuild(t, passing)
 	o.Target = "test"
 	res := mustBuild(t, bed.BuildInProcess, o)
-	wantContains(t, "test output", readFile(t, res.Image, "/tmp/test-output"), "< tested >")
+	wantContains(t, "test output", readFile(t, res.Image, "/tmp/test-output"), "| tested |")
 	wantEqual(t, "test user", readFile(t, res.Image, "/tmp/test-user"), "appuser\n")
 	if step, ok := res.Step("[test] sh -c"); !ok || step.Error != "" {
 		t.Errorf("no successful [test] step:\n%s", res.Log)

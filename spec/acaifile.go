@@ -3,6 +3,11 @@
 // validated Acaifile into LLB.
 package spec
 
+import (
+	"strings"
+	"time"
+)
+
 // Acaifile is a parsed, validated Acaifile with its defaults filled in.
 //
 // The `doc` tags are the reference documentation of each key; the JSON Schema
@@ -21,12 +26,17 @@ type Acaifile struct {
 	User         string            `toml:"user" doc:"User the app runs as: a name, uid or uid:gid; \"root\" is allowed. Default: a non-root user (appuser, 10001) created in the runner."`
 	Expose       []Port            `toml:"expose" doc:"Exposed ports: 8080, \"8080/tcp\" or \"53/udp\"."`
 	Labels       map[string]string `toml:"labels" doc:"Image labels."`
+	StopSignal   string            `toml:"stop_signal" doc:"Signal that stops the container (STOPSIGNAL): a name such as \"SIGINT\" or \"SIGTERM\", or a number."`
+	Healthcheck  Healthcheck       `toml:"healthcheck" doc:"Image HEALTHCHECK: a command and how often it runs."`
 	Build        Build             `toml:"build" doc:"The ACAI builder stage."`
 	Runtime      Runtime           `toml:"runtime" doc:"The slim runner stage."`
 	Test         Test              `toml:"test" doc:"The test target (--target test)."`
 
 	// Source is the Acaifile text and where each key stands in it.
 	Source *Source `toml:"-"`
+	// PythonFrom is where Python came from when the Acaifile does not set it:
+	// PythonVersionFile, or "" (the default).
+	PythonFrom string `toml:"-"`
 }
 
 // Build configures the ACAI builder stage, where dependencies are installed.
@@ -64,6 +74,34 @@ type Test struct {
 	Command      Command    `toml:"command" doc:"Command run in the runner with the test requirements installed; the build fails when it fails."`
 	Requirements StringList `toml:"requirements" doc:"Test-only requirement file(s)."`
 	Packages     []string   `toml:"packages" doc:"Test-only requirement specifiers."`
+}
+
+// Healthcheck is the image's HEALTHCHECK, as a Dockerfile writes it.
+type Healthcheck struct {
+	Command       Command `toml:"command" doc:"Health command: a list (exec form) or a string (run with /bin/sh -c); \"none\" disables a healthcheck inherited from the base image."`
+	Interval      string  `toml:"interval" doc:"Time between checks, e.g. \"30s\"; default 30s."`
+	Timeout       string  `toml:"timeout" doc:"Time a check may take before it counts as failed, e.g. \"5s\"; default 30s."`
+	StartPeriod   string  `toml:"start_period" doc:"Start-up time during which failures do not count, e.g. \"1m\"; default 0s."`
+	StartInterval string  `toml:"start_interval" doc:"Time between checks during the start period, e.g. \"2s\"; default 5s."`
+	Retries       int     `toml:"retries" doc:"Consecutive failures that make the container unhealthy; default 3."`
+}
+
+// IsSet reports whether the Acaifile sets a healthcheck (or disables one).
+func (h Healthcheck) IsSet() bool { return h.Command.IsSet() }
+
+// Disabled reports whether the healthcheck is `command = "none"`: HEALTHCHECK NONE.
+func (h Healthcheck) Disabled() bool {
+	return h.Command.Shell && strings.EqualFold(strings.TrimSpace(h.Command.Args[0]), "none")
+}
+
+// Durations are the healthcheck's interval, timeout, start period and start interval
+// (zero where not set: the engine's defaults apply). The strings were validated.
+func (h Healthcheck) Durations() (interval, timeout, startPeriod, startInterval time.Duration) {
+	d := func(s string) time.Duration {
+		v, _ := time.ParseDuration(s)
+		return v
+	}
+	return d(h.Interval), d(h.Timeout), d(h.StartPeriod), d(h.StartInterval)
 }
 
 // StringList is a key that takes one string or a list of strings.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,12 +30,51 @@ var (
 	RuleEndOfLifeBase          = Rule{"EndOfLifeBase", "The Python or Alpine release no longer gets security fixes."}
 	RuleDuplicatePackage       = Rule{"DuplicatePackage", "A package is listed more than once."}
 	RuleNoDepsUnpinned         = Rule{"NoDepsUnpinned", "With no_deps = true every requirement must be pinned, or the install is not reproducible and may be incomplete."}
-	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile is not in the build context."}
+	RuleCredentialsInBuildArg  = Rule{"CredentialsInBuildArg", "A PIP_ or UV_ build arg carries credentials; acai does not pass it to the install, because build records keep build args."}
+	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile, or one it includes (-r, -c), is not in the build context."}
 )
 
 // Rules lists every rule, in the order findings are reported.
 var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
-	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile}
+	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg}
+
+// credentialNamePattern are build-arg names that hold a secret by their name.
+var credentialNamePattern = regexp.MustCompile(`(?i)(PASSWORD|TOKEN|SECRET|_AUTH|CREDENTIAL)`)
+
+// InstallerArg reports whether a build arg configures the installer (PIP_*, UV_*): those
+// reach the install step's environment.
+func InstallerArg(name string) bool {
+	return strings.HasPrefix(name, "PIP_") || strings.HasPrefix(name, "UV_")
+}
+
+// CredentialArg reports whether an installer build arg carries credentials: user
+// information in one of its URLs, or a name that says it holds a secret.
+func CredentialArg(name, value string) bool {
+	if !InstallerArg(name) {
+		return false
+	}
+	if credentialNamePattern.MatchString(name) {
+		return true
+	}
+	for _, v := range strings.Fields(value) {
+		if _, ok := URLCredentials(v); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// BuildArgFindings are the findings about build args, which have no Acaifile line.
+func BuildArgFindings(args map[string]string) []Finding {
+	var out []Finding
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if CredentialArg(k, args[k]) {
+			out = append(out, Finding{Rule: RuleCredentialsInBuildArg, Key: "build-arg:" + k,
+				Message: fmt.Sprintf("build arg %s carries credentials, so acai does not pass it to the install; build records keep build args: pass them as a secret instead (--secret id=netrc or --secret id=pip.conf)", k)})
+		}
+	}
+	return out
+}
 
 // Finding is one rule broken at one place of the Acaifile.
 type Finding struct {
@@ -114,12 +154,21 @@ func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
 		}
 	}
 	for i, f := range append(slices.Clone(a.Requirements), a.Test.Requirements...) {
+		key := fmt.Sprintf("requirements[%d]", i)
+		if i >= len(a.Requirements) {
+			key = fmt.Sprintf("test.requirements[%d]", i-len(a.Requirements))
+		}
 		if _, ok := files[f]; !ok {
-			key := fmt.Sprintf("requirements[%d]", i)
-			if i >= len(a.Requirements) {
-				key = fmt.Sprintf("test.requirements[%d]", i-len(a.Requirements))
-			}
 			l.add(RuleMissingRequirementFile, key, "requirement file %q is not in the build context (check the path and .dockerignore)", f)
+			continue
+		}
+		for _, inc := range includedFiles(f, files) {
+			refs, _ := RequirementRefs(inc, files[inc])
+			for _, r := range refs {
+				if _, ok := files[r.Paths[0]]; !ok && (r.Kind == RefRequirements || r.Kind == RefConstraints) {
+					l.add(RuleMissingRequirementFile, key, "%s:%d: %q names %s, which is not in the build context (check the path and .dockerignore)", r.File, r.Line, r.Text, r.Paths[0])
+				}
+			}
 		}
 	}
 	return l.findings
@@ -141,13 +190,36 @@ func (l *linter) requirements(files map[string][]byte) []Requirement {
 	for i, p := range l.a.Packages {
 		out = append(out, Requirement{Spec: p, Where: "packages", Key: fmt.Sprintf("packages[%d]", i)})
 	}
-	for i, f := range l.a.Requirements {
-		for n, line := range requirementLines(files[f]) {
-			if line != "" {
-				out = append(out, Requirement{Spec: line, Where: fmt.Sprintf("%s:%d", f, n+1), Key: fmt.Sprintf("requirements[%d]", i)})
+	for i, top := range l.a.Requirements {
+		for _, f := range includedFiles(top, files) {
+			for n, line := range requirementLines(files[f]) {
+				if line != "" {
+					out = append(out, Requirement{Spec: line, Where: fmt.Sprintf("%s:%d", f, n+1), Key: fmt.Sprintf("requirements[%d]", i)})
+				}
 			}
 		}
 	}
+	return out
+}
+
+// includedFiles is file and the requirement files it includes with -r, at any depth, in
+// the order pip reads them (constraint files add no requirements).
+func includedFiles(file string, files map[string][]byte) []string {
+	var out []string
+	var walk func(string)
+	walk = func(f string) {
+		if slices.Contains(out, f) {
+			return
+		}
+		out = append(out, f)
+		refs, _ := RequirementRefs(f, files[f])
+		for _, r := range refs {
+			if r.Kind == RefRequirements {
+				walk(r.Paths[0])
+			}
+		}
+	}
+	walk(file)
 	return out
 }
 
@@ -160,9 +232,9 @@ func requirementLines(dt []byte) []string {
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
 		}
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-") {
-			line = ""
+		line = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), "\\"))
+		if _, local := localPath(line); local || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-") {
+			line = "" // a local project is pinned by its own content
 		}
 		out = append(out, line)
 	}

@@ -40,6 +40,7 @@ func TestLintEveryRule(t *testing.T) {
 		{"DuplicatePackage", 5, `apk package "libstdc++" is listed twice`},
 		{"NoDepsUnpinned", 8, `no_deps = true but "requests"`},
 		{"NoDepsUnpinned", 8, `"pandas>=2"`},
+		{"MissingRequirementFile", 3, `requirements.txt:4: "other.txt" names other.txt, which is not in the build context`},
 		{"MissingRequirementFile", 3, `"missing.txt" is not in the build context`},
 	}
 	if len(findings) != len(want) {
@@ -76,5 +77,25 @@ func TestEveryRuleIsDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "## "+r.Name+"\n") {
 			t.Errorf("docs/rules.md has no section for %s", r.Name)
 		}
+	}
+}
+
+func TestCredentialBuildArgs(t *testing.T) {
+	args := map[string]string{
+		"PIP_INDEX_URL":       "https://ci:t0ken@pypi.example.com/simple",
+		"PIP_EXTRA_INDEX_URL": "https://a.example.com/simple https://u:p@b.example.com/simple",
+		"UV_INDEX_PASSWORD":   "x",
+		"PIP_TRUSTED_HOST":    "pypi.example.com",
+		"HTTP_PROXY":          "http://u:p@proxy:3128",
+	}
+	var got []string
+	for _, f := range BuildArgFindings(args) {
+		got = append(got, f.Key)
+		if strings.Contains(f.Message, "t0ken") {
+			t.Errorf("the finding repeats the credential: %s", f.Message)
+		}
+	}
+	if strings.Join(got, " ") != "build-arg:PIP_EXTRA_INDEX_URL build-arg:PIP_INDEX_URL build-arg:UV_INDEX_PASSWORD" {
+		t.Errorf("findings for %v", got)
 	}
 }

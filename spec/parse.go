@@ -42,11 +42,31 @@ type document struct {
 		Command      any `toml:"command"`
 		Requirements any `toml:"requirements"`
 	} `toml:"test"`
+	Healthcheck struct {
+		Healthcheck
+		Command any `toml:"command"`
+	} `toml:"healthcheck"`
 }
 
 // Parse decodes, validates and fills the defaults of an Acaifile. Its error, if any, is
 // a single *Error naming the line and column at fault.
 func Parse(filename string, data []byte) (*Acaifile, error) {
+	return ParseWithContext(filename, data, ContextFiles{})
+}
+
+// ContextFiles are the build context's files that change an Acaifile's meaning.
+type ContextFiles struct {
+	// PythonVersion is the content of .python-version (nil when there is none): when
+	// `python` is not set, its version picks the base image, as pyenv, uv and Railpack
+	// read it.
+	PythonVersion []byte
+}
+
+// PythonVersionFile is the file ContextFiles.PythonVersion comes from.
+const PythonVersionFile = ".python-version"
+
+// ParseWithContext is Parse with the context files that change the Acaifile's meaning.
+func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifile, error) {
 	// Some editors start a UTF-8 file with a byte order mark; BuildKit finds the
 	// `# syntax=` line behind it, and its Dockerfile parser skips it: so does this one.
 	// Positions stay those the user sees: line 1 column 1 is the first visible character.
@@ -70,8 +90,19 @@ func Parse(filename string, data []byte) (*Acaifile, error) {
 	a.Test = doc.Test.Test
 	a.Test.Command = p.command("test.command", doc.Test.Command)
 	a.Test.Requirements = p.stringList("test.requirements", doc.Test.Requirements)
+	a.Healthcheck = doc.Healthcheck.Healthcheck
+	a.Healthcheck.Command = p.command("healthcheck.command", doc.Healthcheck.Command)
 	if p.err != nil {
 		return nil, p.err
+	}
+	if a.Python == "" && files.PythonVersion != nil {
+		v, err := pythonFromVersionFile(files.PythonVersion)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			a.Python, a.PythonFrom = v, PythonVersionFile
+		}
 	}
 	if err := a.validate(); err != nil {
 		return nil, err
@@ -86,6 +117,37 @@ type parser struct {
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// pythonVersionLine is a .python-version entry acai can use: a CPython version, major.minor
+// with an optional patch level or pre-release ("3.12", "3.12.7", "cpython-3.12.7").
+var pythonVersionLine = regexp.MustCompile(`^(?:cpython-|python)?(3\.[0-9]+)(?:\.[0-9]+)?(?:[a-z]+[0-9]*)?(?:[+-].*)?$`)
+
+// pythonFromVersionFile is the major.minor of the first version in a .python-version file
+// (pyenv allows several, one a line, and comments); an error names the file's line.
+func pythonFromVersionFile(data []byte) (string, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	for i, line := range strings.Split(string(data), "\n") {
+		entry := strings.TrimSpace(strings.SplitN(line, "#", 2)[0])
+		if entry == "" {
+			continue
+		}
+		m := pythonVersionLine.FindStringSubmatch(entry)
+		if m == nil {
+			col := strings.Index(line, entry) + 1
+			return "", &Error{Filename: PythonVersionFile, Range: pointAt(i+1, col, len(entry)),
+				Msg:  fmt.Sprintf("%q is not a CPython 3 version acai can build", entry),
+				Hint: `write a version such as 3.12 or 3.12.7 there, or set python = "3.12" in the Acaifile`}
+		}
+		if _, ok := pythonAlpine[m[1]]; !ok {
+			col := strings.Index(line, entry) + 1
+			return "", &Error{Filename: PythonVersionFile, Range: pointAt(i+1, col, len(entry)),
+				Msg:  fmt.Sprintf("Python %s (from %q) has no official python:%s-alpine image", m[1], entry, m[1]),
+				Hint: "use one of " + strings.Join(PythonVersions(), ", ") + ", or set `python` in the Acaifile"}
+		}
+		return m[1], nil
+	}
+	return "", nil
+}
 
 // checkEncoding requires UTF-8: a UTF-16 file, invalid UTF-8 or a byte order mark after
 // the start is an error at its position, saying the file must be UTF-8.

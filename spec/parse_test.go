@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseFillsDefaults(t *testing.T) {
@@ -156,6 +157,15 @@ func TestParseErrors(t *testing.T) {
 		{"array table", "[[build]]\napk = []\n", 1, 3, nil},
 		{"duplicate key", "python = \"3.12\"\npython = \"3.13\"\n", 2, 1, []string{"python"}},
 		{"empty label key", "labels = { \"\" = \"x\" }\n", 1, 10, []string{"label key is empty"}},
+		{"healthcheck without command", "[healthcheck]\ninterval = \"30s\"\n", 1, 2, []string{"[healthcheck] has no `command`"}},
+		{"healthcheck duration", "[healthcheck]\ncommand = [\"true\"]\ninterval = \"30 seconds\"\n", 3, 12, []string{"`healthcheck.interval` \"30 seconds\" is not a duration", `"1m30s"`}},
+		{"healthcheck tiny timeout", "[healthcheck]\ncommand = [\"true\"]\ntimeout = \"10us\"\n", 3, 11, []string{"less than 1ms"}},
+		{"healthcheck negative retries", "[healthcheck]\ncommand = \"true\"\nretries = -1\n", 3, 11, []string{"negative"}},
+		{"healthcheck none with options", "[healthcheck]\ncommand = \"none\"\nretries = 3\n", 3, 11, []string{"command = \"none\" disables"}},
+		{"healthcheck command type", "[healthcheck]\ncommand = 5\n", 2, 11, []string{"`healthcheck.command` must be a list or a string"}},
+		{"healthcheck unknown key", "[healthcheck]\ncommand = \"true\"\nintervall = \"1s\"\n", 3, 1, []string{"`interval`"}},
+		{"stop signal", "stop_signal = \"SIGSTOPP\"\n", 1, 15, []string{"`stop_signal` \"SIGSTOPP\" is not a signal", "SIGTERM"}},
+		{"stop signal number", "stop_signal = \"99\"\n", 1, 15, []string{"not a signal"}},
 		{"BOM then an error", "\ufeffpyton = \"3.12\"\n", 1, 1, []string{"unknown key `pyton`"}},
 		{"UTF-16", "\xff\xfep\x00y\x00", 1, 1, []string{"UTF-16", "must be UTF-8"}},
 		{"UTF-16 without BOM", "#\x00 \x00s\x00", 1, 1, []string{"UTF-16"}},
@@ -204,4 +214,63 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error %T is not a *spec.Error", err)
 		}
 	})
+}
+
+func TestHealthcheckAndStopSignal(t *testing.T) {
+	a, err := Parse("Acaifile", []byte(`stop_signal = "SIGINT"
+[healthcheck]
+command = ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/health')"]
+interval = "10s"
+timeout = "2s"
+start_period = "1m"
+start_interval = "500ms"
+retries = 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, to, sp, si := a.Healthcheck.Durations()
+	if a.StopSignal != "SIGINT" || a.Healthcheck.Disabled() || a.Healthcheck.Retries != 5 ||
+		i != 10*time.Second || to != 2*time.Second || sp != time.Minute || si != 500*time.Millisecond {
+		t.Fatalf("stop_signal %q, healthcheck %+v", a.StopSignal, a.Healthcheck)
+	}
+	for _, sig := range []string{"SIGTERM", "term", "9", "SIGRTMIN+3", "QUIT"} {
+		if _, err := Parse("Acaifile", []byte("stop_signal = \""+sig+"\"\n")); err != nil {
+			t.Errorf("stop_signal %q: %v", sig, err)
+		}
+	}
+	off, err := Parse("Acaifile", []byte("[healthcheck]\ncommand = \"NONE\"\n"))
+	if err != nil || !off.Healthcheck.Disabled() {
+		t.Fatalf("command = \"NONE\": disabled=%v err=%v", off != nil && off.Healthcheck.Disabled(), err)
+	}
+}
+
+// .python-version picks the Python when the Acaifile does not; the Acaifile wins.
+func TestPythonVersionFile(t *testing.T) {
+	for _, c := range []struct{ file, acaifile, python, alpine string }{
+		{"3.11\n", "", "3.11", "3.24"},
+		{"# pinned by uv\n\n3.13.1\n", "", "3.13", "3.24"},
+		{"cpython-3.12.7\n3.11\n", "", "3.12", "3.24"},
+		{"3.14.0rc2", "", "3.14", "3.24"},
+		{"3.11\n", "python = \"3.13\"\n", "3.13", "3.24"},
+		{"", "", "3.12", "3.24"},
+	} {
+		a, err := ParseWithContext("Acaifile", []byte(c.acaifile), ContextFiles{PythonVersion: []byte(c.file)})
+		if err != nil {
+			t.Fatalf("%q: %v", c.file, err)
+		}
+		if a.Python != c.python || a.Alpine != c.alpine {
+			t.Errorf("%q with %q: python %s alpine %s, want %s %s", c.file, c.acaifile, a.Python, a.Alpine, c.python, c.alpine)
+		}
+	}
+	for _, c := range []struct{ file, want string }{
+		{"\n3.8.10\n", ".python-version:2:1: Python 3.8 (from \"3.8.10\") has no official python:3.8-alpine image"},
+		{"  pypy3.10-7.3.17\n", ".python-version:1:3: \"pypy3.10-7.3.17\" is not a CPython 3 version"},
+		{"system\n", "not a CPython 3 version"},
+	} {
+		_, err := ParseWithContext("Acaifile", nil, ContextFiles{PythonVersion: []byte(c.file)})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.file, err, c.want)
+		}
+	}
 }

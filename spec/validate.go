@@ -7,7 +7,9 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -81,6 +83,8 @@ func (a *Acaifile) validate() error {
 	if _, hasTest := a.Source.KeyRange("test"); (hasTest || len(a.Test.Requirements)+len(a.Test.Packages) > 0) && !a.Test.Command.IsSet() {
 		v.fail("test", `add command = ["python", "-m", "pytest"] (or your test command)`, "[test] has no `command`")
 	}
+	v.healthcheck(a)
+	v.stopSignal(a.StopSignal)
 	if v.err != nil {
 		return v.err
 	}
@@ -175,5 +179,85 @@ func (p *parser) url(key, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.fail(key, "use an http:// or https:// URL", "`%s` %q is not a package index URL", key, raw)
+		return
 	}
+	if u.User != nil {
+		p.fail(key, CredentialsHint(u.Host), "`%s` carries credentials (%s@%s): they would be recorded in the build's provenance", key, u.User.Username(), u.Host)
+	}
+}
+
+// CredentialsHint says how to pass an index's credentials instead of writing them into a
+// URL that build records keep.
+func CredentialsHint(host string) string {
+	return fmt.Sprintf("write the URL without them and pass them as a secret, which no layer or record keeps: "+
+		"a netrc file (machine %s login USER password TOKEN) with --secret id=netrc,src=$HOME/.netrc, "+
+		"or a pip.conf with --secret id=pip.conf,src=pip.conf", host)
+}
+
+// URLCredentials reports whether raw is a URL with user information (user:token@host).
+func URLCredentials(raw string) (host string, ok bool) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.User == nil || u.Host == "" {
+		return "", false
+	}
+	return u.Host, true
+}
+
+func (p *parser) healthcheck(a *Acaifile) {
+	h := a.Healthcheck
+	_, hasTable := a.Source.KeyRange("healthcheck")
+	if hasTable && !h.IsSet() {
+		p.fail("healthcheck", `add command = ["python", "-c", "..."] (or "none" to disable an inherited healthcheck)`, "[healthcheck] has no `command`")
+		return
+	}
+	durations := []struct{ key, value string }{
+		{"interval", h.Interval}, {"timeout", h.Timeout}, {"start_period", h.StartPeriod}, {"start_interval", h.StartInterval},
+	}
+	if h.Disabled() {
+		for _, d := range durations {
+			if d.value != "" {
+				p.fail("healthcheck."+d.key, `delete it, or give a command`, "`healthcheck.%s` has no effect: command = \"none\" disables the healthcheck", d.key)
+			}
+		}
+		if h.Retries != 0 {
+			p.fail("healthcheck.retries", `delete it, or give a command`, "`healthcheck.retries` has no effect: command = \"none\" disables the healthcheck")
+		}
+		return
+	}
+	for _, d := range durations {
+		if d.value == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		switch {
+		case err != nil:
+			p.fail("healthcheck."+d.key, `write a duration such as "30s", "1m30s" or "500ms"`, "`healthcheck.%s` %q is not a duration", d.key, d.value)
+		case v < time.Millisecond:
+			p.fail("healthcheck."+d.key, `use at least "1ms", or leave it out for the default`, "`healthcheck.%s` %q is less than 1ms", d.key, d.value)
+		}
+	}
+	if h.Retries < 0 {
+		p.fail("healthcheck.retries", "use 0 or more", "`healthcheck.retries` is negative (%d)", h.Retries)
+	}
+}
+
+// signalNames are the Linux signal names STOPSIGNAL takes (with or without "SIG").
+var signalNames = strings.Fields(`HUP INT QUIT ILL TRAP ABRT IOT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM
+	STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO POLL PWR SYS RTMIN RTMAX`)
+
+var rtSignalPattern = regexp.MustCompile(`^RTM(IN\+([1-9]|1[0-5])|AX-([1-9]|1[0-4]))$`)
+
+func (p *parser) stopSignal(sig string) {
+	if sig == "" {
+		return
+	}
+	name := strings.TrimPrefix(strings.ToUpper(sig), "SIG")
+	if n, err := strconv.Atoi(sig); err == nil {
+		if n >= 1 && n <= 64 {
+			return
+		}
+	} else if slices.Contains(signalNames, name) || rtSignalPattern.MatchString(name) {
+		return
+	}
+	p.fail("stop_signal", `use a signal name such as "SIGTERM", "SIGINT" or "SIGQUIT", or a number from 1 to 64`, "`stop_signal` %q is not a signal", sig)
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/spec"
@@ -49,7 +50,13 @@ func command(name string, args []string) error {
 		if err != nil {
 			return err
 		}
-		a, err := spec.Parse(file, dt)
+		// As in a build, a .python-version beside the Acaifile picks the Python when the
+		// Acaifile does not (the Acaifile is read from the build context's root).
+		var files spec.ContextFiles
+		if pv, err := os.ReadFile(filepath.Join(filepath.Dir(file), spec.PythonVersionFile)); err == nil {
+			files.PythonVersion = pv
+		}
+		a, err := spec.ParseWithContext(file, dt, files)
 		if err != nil {
 			return err
 		}

@@ -125,9 +125,17 @@ func (b *Bed) checkPrerequisites() error {
 }
 
 func (b *Bed) serve(h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return b.serveAt("127.0.0.1:0", h)
+}
+
+// serveAt serves h on addr, or on a free port when addr is taken.
+func (b *Bed) serveAt(addr string, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", err
+		Logf("%s is taken (%v); using a free port, so steps that see the address will not hit the cache of earlier runs", addr, err)
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", err
+		}
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	b.servers = append(b.servers, srv)

@@ -305,9 +305,32 @@ func (i *Image) Exec(ctx context.Context, argv ...string) (string, error) {
 	return i.run(ctx, argv)
 }
 
+// RunOpts are what `docker run` flags a test needs beyond the image's own settings.
+type RunOpts struct {
+	Env         []string // -e KEY=VALUE, added to the image's environment
+	HostNetwork bool     // --network host: the container reaches the test's loopback servers
+}
+
+// RunWith runs the image's entrypoint and CMD, as Run does, with opts.
+func (i *Image) RunWith(ctx context.Context, opts RunOpts) (string, error) {
+	return i.runWith(ctx, nil, opts)
+}
+
 func (i *Image) run(ctx context.Context, argv []string) (string, error) {
+	return i.runWith(ctx, argv, RunOpts{})
+}
+
+func (i *Image) runWith(ctx context.Context, argv []string, opts RunOpts) (string, error) {
+	// Every run starts from the runtime config umoci made from the image config, kept
+	// aside on the first run, so one run's options never leak into the next.
 	cfgPath := filepath.Join(i.Bundle, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	origPath := filepath.Join(i.Bundle, "config.orig.json")
+	raw, err := os.ReadFile(origPath)
+	if os.IsNotExist(err) {
+		if raw, err = os.ReadFile(cfgPath); err == nil {
+			err = os.WriteFile(origPath, raw, 0o644)
+		}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -317,16 +340,25 @@ func (i *Image) run(ctx context.Context, argv []string) (string, error) {
 	}
 	proc := spec["process"].(map[string]any)
 	proc["terminal"] = false
-	if !hasOriginal(i.Bundle) {
-		os.WriteFile(filepath.Join(i.Bundle, "args.orig.json"), mustJSON(proc["args"]), 0o644)
-	}
-	if argv == nil {
-		var orig []string
-		dt, _ := os.ReadFile(filepath.Join(i.Bundle, "args.orig.json"))
-		json.Unmarshal(dt, &orig)
-		proc["args"] = orig
-	} else {
+	if argv != nil {
 		proc["args"] = argv
+	}
+	if len(opts.Env) > 0 {
+		env, _ := proc["env"].([]any)
+		for _, kv := range opts.Env {
+			env = append(env, kv)
+		}
+		proc["env"] = env
+	}
+	if opts.HostNetwork {
+		linux := spec["linux"].(map[string]any)
+		var keep []any
+		for _, ns := range linux["namespaces"].([]any) {
+			if ns.(map[string]any)["type"] != "network" {
+				keep = append(keep, ns)
+			}
+		}
+		linux["namespaces"] = keep
 	}
 	raw, _ = json.Marshal(spec)
 	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
@@ -341,16 +373,6 @@ func (i *Image) run(ctx context.Context, argv []string) (string, error) {
 	err = cmd.Run()
 	exec.Command("runc", "--root", filepath.Join(i.tmp, "runc"), "delete", "-f", id).Run()
 	return out.String(), err
-}
-
-func hasOriginal(bundle string) bool {
-	_, err := os.Stat(filepath.Join(bundle, "args.orig.json"))
-	return err == nil
-}
-
-func mustJSON(v any) []byte {
-	dt, _ := json.Marshal(v)
-	return dt
 }
 
 // recorder collects the build's vertices from the status channel.

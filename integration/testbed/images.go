@@ -26,6 +26,13 @@ func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }
 // StandinLabel marks the stand-in images for what they are.
 const StandinLabel = "org.acai.testbed.standin"
 
+// standinDiffers is what the stand-ins' label says about how they differ from Alpine.
+const standinDiffers = "Debian bookworm standing in for python:X-alpineY; NOT Alpine. Differs: glibc not musl " +
+	"(pip installs manylinux wheels, served only where Alpine has a musllinux wheel too); " +
+	"CPython 3.11.2 from Debian, whatever python the Acaifile names; /sbin/apk is a shim that records " +
+	"requests and installs Debian equivalents (hack/standin/apk-debian.map) with apt-get; " +
+	"same as python:3.12-alpine: pinned PyPI pip, no setuptools or wheel, Python headers, no compiler"
+
 // pushStandins pushes the Debian rootfs tarballs made by hack/setup as one-layer images.
 func (b *Bed) pushStandins(ctx context.Context) error {
 	for _, s := range []struct {
@@ -33,8 +40,8 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 		ref  *string
 		what string
 	}{
-		{"runner", &b.RunnerStandin, "Debian bookworm standing in for python:X-alpineY; NOT Alpine; /sbin/apk is a recording shim"},
-		{"builder", &b.BuilderStandin, "Debian bookworm + gcc + python3-dev + scanelf standing in for an ACAI builder; NOT Alpine"},
+		{"runner", &b.RunnerStandin, standinDiffers},
+		{"builder", &b.BuilderStandin, "ACAI builder stand-in: the runner stand-in + gcc, g++, make, libyaml-dev, scanelf. " + standinDiffers},
 	} {
 		layerFile, err := b.compressedLayer(filepath.Join(b.Cache, "standins", s.kind+".tar"))
 		if err != nil {

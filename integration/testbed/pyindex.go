@@ -11,7 +11,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,12 +18,15 @@ import (
 	"strings"
 )
 
-// PackageIndex is a PEP 503 "simple" index on loopback, standing in for PyPI. Build
-// steps reach it because buildkitd runs them on the host network.
+// PackageIndex is a PEP 503 "simple" index on loopback, standing in for PyPI. It serves
+// the real files of integration/pypi/pypi.lock (fetched by hack/setup) beside the few
+// packages tests make. Build steps reach it because buildkitd runs them on the host
+// network; they never reach PyPI itself.
 type PackageIndex struct {
 	Dir  string
 	Root string // http://127.0.0.1:PORT: other locations (extra indexes, find-links pages) live below it
 	URL  string // Root + "/simple"
+	Lock *PyPILock
 }
 
 func (b *Bed) startPackageIndex() (*PackageIndex, error) {
@@ -32,32 +34,34 @@ func (b *Bed) startPackageIndex() (*PackageIndex, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "simple"), 0o755); err != nil {
 		return nil, err
 	}
-	addr, err := b.serve(http.FileServer(http.Dir(dir)))
+	// A fixed address: the index URL reaches pip steps (PIP_INDEX_URL), so it is part of
+	// their cache keys; the same URL in every run lets a warm run re-use their results.
+	addr, err := b.serveAt(IndexAddr, http.FileServer(http.Dir(dir)))
 	if err != nil {
 		return nil, err
 	}
 	idx := &PackageIndex{Dir: dir, Root: "http://" + addr, URL: "http://" + addr + "/simple"}
-	// pip's build isolation installs setuptools and wheel before building an sdist;
-	// Debian ships both as wheels, which the builder stand-in carries.
-	wheels := filepath.Join(b.tmp, "debian-wheels")
-	os.MkdirAll(wheels, 0o755)
-	if out, err := exec.Command("tar", "-xf", filepath.Join(b.Cache, "standins/builder.tar"), "-C", wheels,
-		"--wildcards", "./usr/share/python-wheels/setuptools-*", "./usr/share/python-wheels/wheel-*").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("extracting setuptools and wheel from the builder stand-in: %v: %s", err, out)
+	if idx.Lock, err = ReadPyPILock(b.Repo); err != nil {
+		return nil, err
 	}
-	files, _ := filepath.Glob(filepath.Join(wheels, "usr/share/python-wheels/*.whl"))
-	for _, f := range files {
-		dt, err := os.ReadFile(f)
-		if err != nil {
+	for _, f := range idx.Lock.Files {
+		src := filepath.Join(b.Cache, "pypi", f.Filename)
+		if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("pypi.lock entry %s %s (%s) is not in %s: run hack/setup", f.Project, f.Version, f.Filename, filepath.Dir(src))
+		}
+		pdir := filepath.Join(dir, "simple", f.Project)
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
 			return nil, err
 		}
-		project := strings.SplitN(filepath.Base(f), "-", 2)[0]
-		if err := idx.Add(project, filepath.Base(f), dt); err != nil {
+		if err := os.Symlink(src, filepath.Join(pdir, f.Filename)); err != nil {
 			return nil, err
 		}
 	}
 	return idx, nil
 }
+
+// IndexAddr is where the loopback package index listens when the port is free.
+const IndexAddr = "127.0.0.1:38471"
 
 var normalizePattern = regexp.MustCompile(`[-_.]+`)
 

@@ -35,9 +35,6 @@ func run() error {
 		return err
 	}
 	defer bed.Close()
-	if err := bed.Index.Publish(testbed.Cowsay); err != nil {
-		return err
-	}
 	fmt.Printf("==> test bed up in %s (frontend image %s)\n", time.Since(start).Round(time.Second), bed.Frontend)
 
 	dir, err := os.MkdirTemp("", "acai-quickstart-")

@@ -1,0 +1,236 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+)
+
+// contextFiles are the build context's files the Acaifile depends on, read before the
+// graph is made: the requirement files, everything they make pip open, and (when
+// `python` is not set) .python-version.
+type contextFiles struct {
+	data map[string][]byte // content of each file read; a file not in the context is absent
+	// inputs maps each requirement file the Acaifile names to every context path pip
+	// opens for it: itself, the files it includes (-r) or constrains with (-c), at any
+	// depth, and the local projects and --find-links directories they name. These, and
+	// nothing else, are the inputs of its install step.
+	inputs map[string][]string
+	// missing are the references whose file or directory the context does not hold:
+	// lint reports the included files, a build fails on the first.
+	missing []spec.Ref
+	// venvs are the context's directories holding a pyvenv.cfg: virtual environments,
+	// which the app copy leaves out.
+	venvs []string
+	// dockerignore is the context's ignore file, whose ! lines bring back what the app
+	// copy leaves out by default.
+	dockerignore []byte
+}
+
+// readContextFiles reads the files the Acaifile depends on from the build context
+// (through .dockerignore, as the build sees them), one small solve per level of
+// includes, each transferring only the paths asked for. A missing included file, local
+// project or --find-links directory is an error at the line that names it.
+func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (*contextFiles, error) {
+	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}}
+	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)
+	pending := slices.Clone(top)
+	// Read as they are, not as requirement files.
+	plain := []string{path.Base(a.Source.Filename) + ".dockerignore", ".dockerignore"}
+	if _, set := a.Source.Span("python"); !set {
+		plain = append(plain, spec.PythonVersionFile)
+	}
+	pending = append(pending, plain...)
+	refs := map[string][]spec.Ref{}     // requirement file → what it names
+	includedBy := map[string]spec.Ref{} // included file → the line that first names it
+	var paths []spec.Ref                // local projects and --find-links directories
+	for len(pending) > 0 {
+		ref, err := solveContextPaths(ctx, bc, pending, "load requirement files")
+		if err != nil {
+			return nil, err
+		}
+		var next []string
+		for _, name := range pending {
+			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+			if err != nil {
+				if r, ok := includedBy[name]; ok {
+					cf.missing = append(cf.missing, r)
+				}
+				continue // a top-level file: reported by MissingRequirementFile
+			}
+			cf.data[name] = dt
+			if slices.Contains(plain, name) {
+				continue
+			}
+			rs, err := spec.RequirementRefs(name, dt)
+			if err != nil {
+				return nil, withSource(err, llb.NewSourceMap(nil, name, "", dt))
+			}
+			refs[name] = rs
+			for _, r := range rs {
+				switch r.Kind {
+				case spec.RefRequirements, spec.RefConstraints:
+					if _, seen := includedBy[r.Paths[0]]; !seen && !slices.Contains(top, r.Paths[0]) {
+						includedBy[r.Paths[0]] = r
+						next = append(next, r.Paths[0])
+					}
+				default:
+					paths = append(paths, r)
+				}
+			}
+		}
+		pending = next
+	}
+	found, err := existingPaths(ctx, bc, paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range paths {
+		if found[refKey(r)] == "" {
+			cf.missing = append(cf.missing, r)
+		}
+	}
+	for _, f := range top {
+		if _, ok := cf.data[f]; ok {
+			cf.inputs[f] = closure(f, refs, found)
+		}
+	}
+	for _, name := range plain[:2] { // as dockerui: the Acaifile's own ignore file first
+		if dt, ok := cf.data[name]; ok {
+			cf.dockerignore = dt
+			break
+		}
+	}
+	if cf.venvs, err = findVenvs(ctx, bc); err != nil {
+		return nil, err
+	}
+	return cf, nil
+}
+
+// findVenvs lists the context's directories that hold a pyvenv.cfg. The solve transfers
+// those files alone (the walk of the context happens on the client).
+func findVenvs(ctx context.Context, bc *dockerui.Client) ([]string, error) {
+	st, err := bc.MainContext(ctx, llb.IncludePatterns([]string{"**/" + spec.VenvMarker}), dockerui.WithInternalName("find virtual environments"))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := solve(ctx, bc, st)
+	if err != nil {
+		return nil, err
+	}
+	var venvs []string
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
+		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
+		if err != nil || depth > 32 {
+			return err
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Path)
+			switch {
+			case e.Path == spec.VenvMarker && dir != "/":
+				venvs = append(venvs, strings.TrimPrefix(dir, "/"))
+			case os.FileMode(e.Mode).IsDir():
+				if err := walk(p, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return venvs, walk("/", 0)
+}
+
+// closure is file and everything it makes pip open, sorted.
+func closure(file string, refs map[string][]spec.Ref, found map[string]string) []string {
+	set := map[string]bool{}
+	var walk func(string)
+	walk = func(f string) {
+		if set[f] {
+			return
+		}
+		set[f] = true
+		for _, r := range refs[f] {
+			if p, ok := found[refKey(r)]; ok {
+				set[p] = true
+			} else {
+				walk(r.Paths[0])
+			}
+		}
+	}
+	walk(file)
+	return slices.Sorted(maps.Keys(set))
+}
+
+// existingPaths picks, for each local project or --find-links reference, the first of
+// its candidate paths the context holds ("" when none): what pip would open.
+func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (map[string]string, error) {
+	found := map[string]string{}
+	if len(refs) == 0 {
+		return found, nil
+	}
+	var candidates []string
+	for _, r := range refs {
+		candidates = append(candidates, r.Paths...)
+	}
+	ref, err := solveContextPaths(ctx, bc, candidates, "load local paths of requirement files")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range refs {
+		found[refKey(r)] = ""
+		for _, p := range r.Paths {
+			if _, err := ref.StatFile(ctx, client.StatRequest{Path: p}); err == nil {
+				found[refKey(r)] = p
+				break
+			}
+		}
+	}
+	return found, nil
+}
+
+// refKey names a reference by its place: one reference a line.
+func refKey(r spec.Ref) string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
+
+// solveContextPaths is the build context reduced to paths, solved.
+func solveContextPaths(ctx context.Context, bc *dockerui.Client, paths []string, name string) (client.Reference, error) {
+	st, err := bc.MainContext(ctx, llb.FollowPaths(paths), dockerui.WithInternalName(name))
+	if err != nil {
+		return nil, err
+	}
+	return solve(ctx, bc, st)
+}
+
+func solve(ctx context.Context, bc *dockerui.Client, st *llb.State) (client.Reference, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// missingError is the build's error for the first missing reference, at its
+// requirement-file line and shown with that file; nil when nothing is missing.
+func (cf *contextFiles) missingError() error {
+	if len(cf.missing) == 0 {
+		return nil
+	}
+	r := cf.missing[0]
+	err := &spec.Error{Filename: r.File, Range: spec.Range{Start: spec.Position{Line: r.Line, Column: 1}, End: spec.Position{Line: r.Line, Column: 1}},
+		Msg:  fmt.Sprintf("%q: %s is not in the build context (check the path and .dockerignore)", r.Text, strings.Join(slices.Compact(r.Paths), " or ")),
+		Hint: "add it to the build context, or fix the path (-r and -c are relative to the requirement file; local projects to the context's root)"}
+	return withSource(err, llb.NewSourceMap(nil, r.File, "", cf.data[r.File]))
+}

@@ -1,0 +1,49 @@
+package integration
+
+import "testing"
+
+// A project without a .dockerignore, as most Python repositories are: the runner's /app
+// gets the app and none of .git, a local .venv, a virtual environment under another name
+// (any directory holding a pyvenv.cfg), __pycache__, .pytest_cache or dist/. Touching .git
+// leaves the app layer cached; a ! line in .dockerignore brings dist/ back.
+func TestAppCopyLeavesOutWhatNeverBelongsInAnImage(t *testing.T) {
+	dir := project(t, "entrypoint = [\"python\", \"app.py\"]\n", map[string]string{
+		"app.py":                            "import pkg.m; print(pkg.m.WORD)\n",
+		"pkg/__init__.py":                   "",
+		"pkg/m.py":                          "WORD = 'slim'\n",
+		"pkg/__pycache__/m.cpython-311.pyc": "stale bytecode",
+		".git/HEAD":                         "ref: refs/heads/main\n",
+		".git/objects/ab/cdef":              "object",
+		".venv/pyvenv.cfg":                  "home = /usr/bin\n",
+		".venv/lib/python3.11/site-packages/x.py": "",
+		"tools/env/pyvenv.cfg":                    "home = /usr/bin\n",
+		"tools/env/bin/python":                    "not the image's python",
+		"tools/setup.sh":                          "echo tools\n",
+		".pytest_cache/v/cache/lastfailed":        "{}",
+		"dist/app-1.0-py3-none-any.whl":           "a built wheel",
+	})
+	o := standinBuild(t, dir)
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "output", run(t, res.Image), "slim")
+	for _, absent := range []string{"/app/.git", "/app/.venv", "/app/tools/env", "/app/pkg/__pycache__", "/app/.pytest_cache", "/app/dist"} {
+		if res.Exists(absent) {
+			t.Errorf("%s is in the runner", absent)
+		}
+	}
+	for _, present := range []string{"/app/app.py", "/app/pkg/m.py", "/app/tools/setup.sh"} {
+		readFile(t, res.Image, present)
+	}
+
+	setFile(t, dir, ".git/HEAD", "ref: refs/heads/feature\n")
+	res = mustBuild(t, bed.BuildInProcess, o)
+	if step, ok := res.Step("[runner] copy app"); !ok || !step.Cached {
+		t.Errorf("a change inside .git re-ran the app copy:\n%s", res.Log)
+	}
+
+	setFile(t, dir, ".dockerignore", "!dist\n")
+	res = mustBuild(t, bed.BuildInProcess, o)
+	readFile(t, res.Image, "/app/dist/app-1.0-py3-none-any.whl")
+	if res.Exists("/app/.git") {
+		t.Errorf("the ! line brought back more than dist/")
+	}
+}

@@ -1,0 +1,64 @@
+package spec
+
+import (
+	_ "embed"
+	"path"
+	"slices"
+	"strings"
+)
+
+//go:embed app-excludes.txt
+var appExcludesFile string
+
+// DefaultAppExcludes are the patterns of app-excludes.txt: what the app copy leaves out
+// unless the user brings it back.
+var DefaultAppExcludes = func() []string {
+	var out []string
+	for _, line := range strings.Split(appExcludesFile, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}()
+
+// VenvMarker is the file that makes a directory a virtual environment.
+const VenvMarker = "pyvenv.cfg"
+
+// AppExcludes are the exclude patterns of the app copy beyond the build files: the
+// defaults, minus those `app` names, then the virtual environments found in the context
+// (directories holding a pyvenv.cfg), then the `!` lines of .dockerignore, which bring
+// paths back (patterns apply in order, the last match wins).
+func (a *Acaifile) AppExcludes(venvDirs []string, dockerignore []byte) []string {
+	var out []string
+	for _, d := range DefaultAppExcludes {
+		if !a.appNames(d) {
+			out = append(out, d)
+		}
+	}
+	for _, v := range venvDirs {
+		if !a.appNames(v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	for _, line := range strings.Split(string(dockerignore), "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "!") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// appNames reports whether an `app` entry names what pattern excludes: the same path, or
+// a path with the pattern's last element as one of its elements (app = [".venv/"] for
+// **/.venv).
+func (a *Acaifile) appNames(pattern string) bool {
+	name := path.Base(pattern)
+	for _, e := range a.App {
+		e = path.Clean(strings.TrimSuffix(e, "/"))
+		if e == path.Clean(pattern) || slices.Contains(strings.Split(e, "/"), name) {
+			return true
+		}
+	}
+	return false
+}
