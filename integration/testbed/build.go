@@ -199,6 +199,30 @@ func (b *Bed) solveInProcess(ctx context.Context, o Build, exports []client.Expo
 // Dockerfile (an ejected one) is built by the Dockerfile frontend itself.
 func (b *Bed) BuildWithBuildctl(ctx context.Context, o Build) (*Result, error) {
 	dir, tarPath := b.newOutput()
+	res, err := b.buildctl(ctx, o, tarPath)
+	if err != nil {
+		return res, err
+	}
+	res.Image, err = b.openImage(dir, tarPath)
+	return res, err
+}
+
+// BuildctlToOCI builds the user's way, with more buildctl flags (--export-cache, ...),
+// and leaves the OCI export unpacked at the returned directory, without opening an
+// image: for exports that hold attestations.
+func (b *Bed) BuildctlToOCI(ctx context.Context, o Build, flags ...string) (*Result, string, error) {
+	dir, tarPath := b.newOutput()
+	res, err := b.buildctl(ctx, o, tarPath, flags...)
+	if err != nil {
+		return res, "", err
+	}
+	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
+		return res, "", fmt.Errorf("untar: %v: %s", err, out)
+	}
+	return res, dir, os.Remove(tarPath)
+}
+
+func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...string) (*Result, error) {
 	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir,
 		"--output", "type=oci,name=acai-test:latest,dest=" + tarPath}
@@ -208,15 +232,18 @@ func (b *Bed) BuildWithBuildctl(ctx context.Context, o Build) (*Result, error) {
 	for id, file := range o.Secrets {
 		args = append(args, "--secret", "id="+id+",src="+file)
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(b.Cache, "bin/buildctl"), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(b.Cache, "bin/buildctl"), append(args, flags...)...)
 	out, err := cmd.CombinedOutput()
 	res := &Result{Log: string(out), Steps: parsePlainProgress(string(out))}
 	if err != nil {
 		return res, fmt.Errorf("buildctl build: %v\n%s", err, tail(string(out), 6000))
 	}
-	res.Image, err = b.openImage(dir, tarPath)
-	return res, err
+	return res, nil
 }
+
+// RegistryBlobs is the directory where the loopback registry keeps its blobs (images
+// and cache exports pushed to it).
+func (b *Bed) RegistryBlobs() string { return filepath.Join(b.tmp, "registry-blobs") }
 
 func (b *Bed) newOutput() (dir, tarPath string) {
 	dir = filepath.Join(b.tmp, fmt.Sprintf("image-%d", buildSeq.Add(1)))

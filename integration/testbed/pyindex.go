@@ -63,6 +63,21 @@ func (b *Bed) startPackageIndex() (*PackageIndex, error) {
 // IndexAddr is where the loopback package index listens when the port is free.
 const IndexAddr = "127.0.0.1:38471"
 
+// PrivateIndex serves the same packages as the index, to requests that carry HTTP basic
+// auth with user and password only: a private index. It returns its simple-index URL.
+func (b *Bed) PrivateIndex(user, password string) (string, error) {
+	files := http.FileServer(http.Dir(b.Index.Dir))
+	addr, err := b.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="acai test bed"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	return "http://" + addr + "/simple", err
+}
+
 var normalizePattern = regexp.MustCompile(`[-_.]+`)
 
 // Add publishes a distribution file for a project in the main index.
