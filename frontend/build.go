@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,9 +93,15 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if pv, ok := files.data[spec.PythonVersionFile]; ok {
-		if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, spec.ContextFiles{PythonVersion: pv}); err != nil {
-			return nil, nil, nil, withSource(err, llb.NewSourceMap(nil, spec.PythonVersionFile, "", pv))
+	cf := spec.ContextFiles{PythonVersion: files.data[spec.PythonVersionFile]}
+	for _, f := range append(slices.Clone(spec.DetectedLocks), "pyproject.toml") {
+		if _, ok := files.data[f]; ok {
+			cf.Present = append(cf.Present, f)
+		}
+	}
+	if cf.PythonVersion != nil || len(cf.Present) > 0 {
+		if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
+			return nil, nil, nil, withSource(err, llb.NewSourceMap(nil, spec.PythonVersionFile, "", cf.PythonVersion))
 		}
 	}
 	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
@@ -139,7 +147,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, inputs: files.inputs, appExcludes: a.AppExcludes(files.venvs, files.dockerignore), smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: a.AppExcludes(files.venvs, files.dockerignore), smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
@@ -232,6 +240,11 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	builder, err := c.builderStage(ctx)
 	if err != nil || target == stageBuilder {
 		return builder, err
+	}
+	if c.spec.Lock != "" || c.spec.Build.Installer == spec.InstallerUV {
+		if c.uvImage, err = c.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
+			return nil, err
+		}
 	}
 	deps := c.depsStage(builder)
 	runner, err := c.runnerStage(ctx, deps)

@@ -49,6 +49,13 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	if _, set := a.Source.Span("python"); !set {
 		plain = append(plain, spec.PythonVersionFile)
 	}
+	switch {
+	case a.LockKind() == spec.LockUV:
+		plain = append(plain, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
+		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
+		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)
+	}
 	pending = append(pending, plain...)
 	refs := map[string][]spec.Ref{}     // requirement file → what it names
 	includedBy := map[string]spec.Ref{} // included file → the line that first names it

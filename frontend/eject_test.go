@@ -25,7 +25,8 @@ extra_index_urls = ["https://extra.example/simple"]
 find_links = ["https://wheels.example/"]
 no_deps = true
 `)
-	args, what := pipCommand(a, a.Requirements, a.Packages)
+	cmd := requirementsCommand(a, a.Requirements, a.Packages)
+	args, what := cmd.args, cmd.what
 	want := "python -m pip --python /opt/venv/bin/python install --prefer-binary --no-warn-script-location " +
 		"--index-url https://pypi.example/simple --extra-index-url https://extra.example/simple " +
 		"--find-links https://wheels.example/ --no-deps -r /acai/requirements/requirements.txt cowsay==6.1"
@@ -37,7 +38,7 @@ no_deps = true
 	}
 
 	lambda := parse(t, "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"\n")
-	args, _ = pipCommand(lambda, nil, lambda.Packages)
+	args = requirementsCommand(lambda, nil, lambda.Packages).args
 	if !strings.Contains(strings.Join(args, " "), "install --target /var/task") {
 		t.Errorf("lambda layout args = %q", args)
 	}

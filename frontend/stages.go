@@ -5,13 +5,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/acai-build/acai/spec"
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -42,7 +40,8 @@ const (
 	runnerBaseMount   = "/acai/runner-base"
 	scanOutputMount   = "/acai/scan"
 	runtimeDepsFile   = "runtime-deps"
-	pipCacheDir       = "/root/.cache/pip"
+	uvMount           = "/acai/uv"
+	projectMount      = "/acai/project"
 )
 
 //go:embed scan.sh
@@ -55,9 +54,13 @@ type converter struct {
 	inputs map[string][]string // requirement file → every context path pip opens for it
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
-	smap        *llb.SourceMap
-	platform    ocispecs.Platform
-	context     *llb.State
+	// projectInstallable: the uv.lock project has a [build-system], so it is installed
+	// itself (a project without one is an application uv does not install either).
+	projectInstallable bool
+	uvImage            *stage // the uv image, when uv installs
+	smap               *llb.SourceMap
+	platform           ocispecs.Platform
+	context            *llb.State
 
 	// base images, resolved once per platform even when two stages use one
 	images map[string]*stage
@@ -250,75 +253,6 @@ func outermost(paths []string) []string {
 	return out
 }
 
-// pipCommand is the install command for requirement files and specifiers: into the
-// venv (venv layout) or the Lambda task root (lambda layout). It returns the argv and a
-// short description for progress names.
-func pipCommand(a *spec.Acaifile, files, specs []string) (args []string, what string) {
-	deps := a.DepsDir()
-	args = []string{"python", "-m", "pip"}
-	if a.Runtime.Layout == spec.LayoutVenv {
-		// The builder's pip installs into the venv, so the venv carries no pip of its own.
-		args = append(args, "--python", deps+"/bin/python", "install")
-	} else {
-		args = append(args, "install", "--target", deps)
-	}
-	args = append(args, "--prefer-binary", "--no-warn-script-location")
-	b := a.Build
-	if b.IndexURL != "" {
-		args = append(args, "--index-url", b.IndexURL)
-	}
-	for _, u := range b.ExtraIndexURLs {
-		args = append(args, "--extra-index-url", u)
-	}
-	for _, u := range b.FindLinks {
-		args = append(args, "--find-links", u)
-	}
-	if b.NoDeps {
-		args = append(args, "--no-deps")
-	}
-	var desc []string
-	for _, f := range files {
-		args = append(args, "-r", path.Join(requirementsMount, f))
-		desc = append(desc, "-r "+f)
-	}
-	args = append(args, specs...)
-	desc = append(desc, specs...)
-	return args, "pip install " + strings.Join(desc, " ")
-}
-
-// pipEnv quiets pip's warnings that do not apply in a build step.
-var pipEnv = [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}}
-
-// pipInstall runs pipCommand on top of st, with only the requirement files as inputs.
-func (c *converter) pipInstall(st llb.State, files []string, specs []string, keys ...string) llb.State {
-	args, what := pipCommand(c.spec, files, specs)
-	run := []llb.RunOption{
-		llb.Args(args),
-		// Writable (its changes are dropped): pip builds local projects in their directory.
-		llb.AddMount(requirementsMount, c.requirementFiles(files, keys[0])),
-		// pip resolves local projects and --find-links against the directory it runs in: the
-		// context's root, as for a user who runs pip from the project's root.
-		llb.Dir(requirementsMount),
-		llb.AddMount(pipCacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-pip-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
-		// Private indexes: credentials come as secrets and never land in a layer.
-		llb.AddSecret("/etc/pip.conf", llb.SecretID("pip.conf"), llb.SecretOptional),
-		llb.AddSecret("/root/.netrc", llb.SecretID("netrc"), llb.SecretOptional),
-		llb.AddSSHSocket(llb.SSHOptional),
-		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
-	}
-	for _, kv := range pipEnv {
-		run = append(run, llb.AddEnv(kv[0], kv[1]))
-	}
-	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
-		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
-		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
-		if spec.InstallerArg(k) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
-			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
-		}
-	}
-	return st.Run(runOpts(c.opts(stageDeps, what, keys...), run...)...).Root()
-}
-
 // depsStage is the builder with the requirements installed; its only inputs are the
 // requirement files.
 func (c *converter) depsStage(builder *stage) llb.State {
@@ -327,10 +261,16 @@ func (c *converter) depsStage(builder *stage) llb.State {
 		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
 			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
 	}
+	if c.spec.Lock != "" {
+		st = c.install(st, lockCommand(c.spec), "lock")
+		if c.projectInstallable {
+			st = c.install(st, projectCommand(c.spec, c.appExcludes), "lock")
+		}
+	}
 	if len(c.spec.Requirements) == 0 && len(c.spec.Packages) == 0 {
 		return st
 	}
-	return c.pipInstall(st, c.spec.Requirements, c.spec.Packages, "requirements", "packages")
+	return c.install(st, requirementsCommand(c.spec, c.spec.Requirements, c.spec.Packages), "requirements", "packages")
 }
 
 // scanStage lists the so: providers of the shared libraries that the installed
@@ -410,7 +350,7 @@ func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		testDeps = c.pipInstall(deps, a.Test.Requirements, a.Test.Packages, "test.requirements", "test.packages")
+		testDeps = c.install(deps, requirementsCommand(a, a.Test.Requirements, a.Test.Packages), "test.requirements", "test.packages")
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}

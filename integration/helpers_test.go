@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
+	"github.com/acai-build/acai/spec"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -49,10 +50,16 @@ func standinBuild(t *testing.T, dir string) testbed.Build {
 	t.Helper()
 	// An Acaifile that does not parse (a test of its error) names no base image.
 	contexts, _ := bed.StandinContexts(filepath.Join(dir, "Acaifile"))
+	if contexts == nil {
+		contexts = map[string]string{}
+	}
+	// The uv image has its stand-in too (made from the pinned uv wheel), through the same
+	// override; uv reads its index from UV_INDEX_URL.
+	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
 	return testbed.Build{
 		Dir:      dir,
 		Contexts: contexts,
-		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
+		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL},
 	}
 }
 

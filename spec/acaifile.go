@@ -4,6 +4,7 @@
 package spec
 
 import (
+	"path"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ type Acaifile struct {
 	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages; defaults to the newest release paired with python."`
 	Requirements StringList        `toml:"requirements" doc:"Requirement file(s) in the build context, as pip install -r takes them."`
 	Packages     []string          `toml:"packages" doc:"Inline requirement specifiers (PEP 508), e.g. \"requests==2.32.3\"."`
+	Lock         string            `toml:"lock" doc:"A lock file in the build context, installed exactly as locked by uv: uv.lock (with its pyproject.toml beside it; the project itself is then installed, non-editable) or pylock.toml (PEP 751). Default: uv.lock or pylock.toml at the context's root when no requirements, packages or lock are named."`
 	APK          []string          `toml:"apk" doc:"Alpine packages the runner needs at run time (added with apk add --no-cache)."`
 	Entrypoint   Command           `toml:"entrypoint" doc:"Image ENTRYPOINT: a list (exec form) or a string (run with /bin/sh -c)."`
 	Cmd          Command           `toml:"cmd" doc:"Image CMD: a list (exec form) or a string (run with /bin/sh -c)."`
@@ -37,6 +39,8 @@ type Acaifile struct {
 	// PythonFrom is where Python came from when the Acaifile does not set it:
 	// PythonVersionFile, or "" (the default).
 	PythonFrom string `toml:"-"`
+	// LockFrom is "detected" when the lock was found in the context, not named.
+	LockFrom string `toml:"-"`
 }
 
 // Build configures the ACAI builder stage, where dependencies are installed.
@@ -47,7 +51,37 @@ type Build struct {
 	ExtraIndexURLs []string `toml:"extra_index_urls" doc:"pip --extra-index-url: further package indexes."`
 	FindLinks      []string `toml:"find_links" doc:"pip --find-links: URLs or context-free locations of distribution archives."`
 	NoDeps         bool     `toml:"no_deps" doc:"Install exactly the listed requirements, without their dependencies (pip --no-deps)."`
+	Installer      string   `toml:"installer" doc:"What installs the requirements: \"pip\" (default for requirement files and packages) or \"uv\" (default, and the only choice, for a lock)." enum:"pip,uv"`
+	Extras         []string `toml:"extras" doc:"Extras of the uv.lock project to install (uv --extra)."`
+	Groups         []string `toml:"groups" doc:"Dependency groups of the uv.lock project to install (uv --group); dev dependencies are never installed."`
 }
+
+// Installers.
+const (
+	InstallerPip = "pip"
+	InstallerUV  = "uv"
+)
+
+// Lock kinds, by file name.
+const (
+	LockUV     = "uv.lock"
+	LockPylock = "pylock.toml"
+)
+
+// LockKind is LockUV or LockPylock for the Acaifile's lock, "" without one.
+func (a *Acaifile) LockKind() string {
+	switch base := path.Base(a.Lock); {
+	case a.Lock == "":
+		return ""
+	case base == LockUV:
+		return LockUV
+	default:
+		return LockPylock
+	}
+}
+
+// ProjectDir is the directory of the uv.lock project (its pyproject.toml is there).
+func (a *Acaifile) ProjectDir() string { return path.Dir(a.Lock) }
 
 // Layouts of the installed dependencies in the runner.
 const (

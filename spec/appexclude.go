@@ -2,6 +2,8 @@ package spec
 
 import (
 	_ "embed"
+
+	"github.com/pelletier/go-toml/v2"
 	"path"
 	"slices"
 	"strings"
@@ -61,4 +63,14 @@ func (a *Acaifile) appNames(pattern string) bool {
 		}
 	}
 	return false
+}
+
+// HasBuildSystem reports whether a pyproject.toml declares a [build-system]: a project uv
+// installs itself. Without one, uv treats the project as an application and installs only
+// its dependencies, and so does acai.
+func HasBuildSystem(pyproject []byte) bool {
+	var doc struct {
+		BuildSystem map[string]any `toml:"build-system"`
+	}
+	return toml.Unmarshal(pyproject, &doc) == nil && doc.BuildSystem != nil
 }

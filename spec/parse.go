@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -60,7 +61,14 @@ type ContextFiles struct {
 	// `python` is not set, its version picks the base image, as pyenv, uv and Railpack
 	// read it.
 	PythonVersion []byte
+	// Present are the context's root files among DetectedLocks and "pyproject.toml": when
+	// the Acaifile names no requirements, packages or lock, a uv.lock beside a
+	// pyproject.toml, else a pylock.toml, is the lock.
+	Present []string
 }
+
+// DetectedLocks are the lock files acai finds by itself, in the order it looks for them.
+var DetectedLocks = []string{LockUV, LockPylock}
 
 // PythonVersionFile is the file ContextFiles.PythonVersion comes from.
 const PythonVersionFile = ".python-version"
@@ -102,6 +110,14 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 		}
 		if v != "" {
 			a.Python, a.PythonFrom = v, PythonVersionFile
+		}
+	}
+	if a.Lock == "" && len(a.Requirements) == 0 && len(a.Packages) == 0 {
+		switch {
+		case slices.Contains(files.Present, LockUV) && slices.Contains(files.Present, "pyproject.toml"):
+			a.Lock, a.LockFrom = LockUV, "detected"
+		case slices.Contains(files.Present, LockPylock):
+			a.Lock, a.LockFrom = LockPylock, "detected"
 		}
 	}
 	if err := a.validate(); err != nil {

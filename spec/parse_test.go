@@ -75,7 +75,7 @@ packages = ["pytest==8.3.3"]
 		{"test.requirements", a.Test.Requirements, StringList{"requirements-test.txt"}},
 		{"build", a.Build, Build{APK: []string{"postgresql-dev"}, Image: "registry.example.com/acai:3.11",
 			IndexURL: "https://pypi.example.com/simple", ExtraIndexURLs: []string{"https://extra.example.com/simple"},
-			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true}},
+			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true, Installer: "pip"}},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -271,6 +271,49 @@ func TestPythonVersionFile(t *testing.T) {
 		_, err := ParseWithContext("Acaifile", nil, ContextFiles{PythonVersion: []byte(c.file)})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.file, err, c.want)
+		}
+	}
+}
+
+func TestLockKeysAndDetection(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("lock = \"app/uv.lock\"\n[build]\nextras = [\"yaml\"]\ngroups = [\"prod\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.LockKind() != LockUV || a.ProjectDir() != "app" || a.Build.Installer != InstallerUV {
+		t.Errorf("lock %q kind %q dir %q installer %q", a.Lock, a.LockKind(), a.ProjectDir(), a.Build.Installer)
+	}
+	if a, _ := Parse("Acaifile", []byte("packages = [\"x==1\"]\n")); a.Build.Installer != InstallerPip {
+		t.Errorf("installer for packages = %q, want pip", a.Build.Installer)
+	}
+	for _, c := range []struct {
+		acaifile string
+		present  []string
+		lock     string
+	}{
+		{"", []string{"pyproject.toml", "uv.lock"}, "uv.lock"},
+		{"", []string{"uv.lock"}, ""}, // a uv.lock needs its pyproject.toml
+		{"", []string{"pylock.toml", "pyproject.toml"}, "pylock.toml"},
+		{"requirements = \"r.txt\"\n", []string{"pyproject.toml", "uv.lock"}, ""},
+	} {
+		a, err := ParseWithContext("Acaifile", []byte(c.acaifile), ContextFiles{Present: c.present})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Lock != c.lock {
+			t.Errorf("%q with %v: lock %q, want %q", c.acaifile, c.present, a.Lock, c.lock)
+		}
+	}
+	for _, c := range []struct{ src, want string }{
+		{"lock = \"poetry.lock\"\n", "poetry.lock is not installed by acai yet"},
+		{"lock = \"deps.lock\"\n", "not a lock file acai installs"},
+		{"lock = \"uv.lock\"\n[build]\ninstaller = \"pip\"\n", "installed by uv, not pip"},
+		{"[build]\ninstaller = \"conda\"\n", "unknown `build.installer`"},
+		{"packages = [\"x==1\"]\n[build]\nextras = [\"a\"]\n", "`build.extras` selects extras of a uv.lock project"},
+		{"lock = \"../uv.lock\"\n", "outside the build context"},
+	} {
+		if _, err := Parse("Acaifile", []byte(c.src)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.src, err, c.want)
 		}
 	}
 }

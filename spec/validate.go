@@ -36,6 +36,7 @@ func (a *Acaifile) validate() error {
 		v.contextPath(fmt.Sprintf("requirements[%d]", i), r, false)
 	}
 	v.requirements("packages", a.Packages)
+	v.lock(a)
 	v.apkNames("apk", a.APK)
 	v.apkNames("build.apk", a.Build.APK)
 	if a.Workdir != "" && !path.IsAbs(a.Workdir) {
@@ -115,6 +116,40 @@ func (a *Acaifile) validateVersions(v *parser) {
 	}
 }
 
+func (p *parser) lock(a *Acaifile) {
+	if a.Lock != "" {
+		p.contextPath("lock", a.Lock, false)
+		base := path.Base(a.Lock)
+		switch {
+		case base == "poetry.lock":
+			p.fail("lock", "export it for now: poetry export -f requirements.txt -o requirements.txt, then requirements = \"requirements.txt\"",
+				"poetry.lock is not installed by acai yet")
+		case base != LockUV && base != LockPylock && !pylockPattern.MatchString(base):
+			p.fail("lock", `name a uv.lock, or a PEP 751 pylock.toml (pylock.NAME.toml)`, "`lock` %q is not a lock file acai installs", a.Lock)
+		}
+	}
+	b := a.Build
+	if b.Installer != "" && b.Installer != InstallerPip && b.Installer != InstallerUV {
+		p.fail("build.installer", `use "pip" or "uv"`, "unknown `build.installer` %q", b.Installer)
+	}
+	if a.Lock != "" && b.Installer == InstallerPip {
+		p.fail("build.installer", `remove installer = "pip": uv installs the lock`, "a lock is installed by uv, not pip")
+	}
+	if a.LockKind() != LockUV {
+		if len(b.Extras) > 0 {
+			p.fail("build.extras", "name the extras in your requirements instead (\"pkg[extra]\")", "`build.extras` selects extras of a uv.lock project; there is none")
+		}
+		if len(b.Groups) > 0 {
+			p.fail("build.groups", "list the group's packages in a requirement file instead", "`build.groups` selects dependency groups of a uv.lock project; there is none")
+		}
+	}
+	if a.Lock != "" && b.NoDeps {
+		p.fail("build.no_deps", "remove it: a lock already lists every package", "`build.no_deps` does not apply to a lock")
+	}
+}
+
+var pylockPattern = regexp.MustCompile(`^pylock\.[^.]+\.toml$`)
+
 func (a *Acaifile) fillDefaults() {
 	if a.Workdir == "" {
 		a.Workdir = "/app"
@@ -125,6 +160,12 @@ func (a *Acaifile) fillDefaults() {
 	a.Workdir = path.Clean(a.Workdir)
 	if a.User == "" {
 		a.User = DefaultUser
+	}
+	if a.Build.Installer == "" {
+		a.Build.Installer = InstallerPip
+		if a.Lock != "" {
+			a.Build.Installer = InstallerUV
+		}
 	}
 }
 

@@ -32,6 +32,11 @@ var alpineEndOfLife = map[string]string{
 	"3.23": "2027-11-01", "3.24": "2028-05-01",
 }
 
+// UVImage is the official uv image whose binary installs locked projects (and requirement
+// files with installer = "uv"). It is mounted into the install step only, never into an
+// image; --build-context ghcr.io/astral-sh/uv:VERSION=... replaces it, as any base image.
+const UVImage = "ghcr.io/astral-sh/uv:0.13.9"
+
 // DefaultPython is the Python version used when the Acaifile names none.
 const DefaultPython = "3.12"
 

@@ -52,15 +52,22 @@ func command(name string, args []string) error {
 		}
 		// As in a build, a .python-version beside the Acaifile picks the Python when the
 		// Acaifile does not (the Acaifile is read from the build context's root).
+		root := filepath.Dir(file)
 		var files spec.ContextFiles
-		if pv, err := os.ReadFile(filepath.Join(filepath.Dir(file), spec.PythonVersionFile)); err == nil {
+		if pv, err := os.ReadFile(filepath.Join(root, spec.PythonVersionFile)); err == nil {
 			files.PythonVersion = pv
+		}
+		for _, f := range append(spec.DetectedLocks, "pyproject.toml") {
+			if _, err := os.Stat(filepath.Join(root, f)); err == nil {
+				files.Present = append(files.Present, f)
+			}
 		}
 		a, err := spec.ParseWithContext(file, dt, files)
 		if err != nil {
 			return err
 		}
-		text = []byte(frontend.Eject(a))
+		pyproject, _ := os.ReadFile(filepath.Join(root, a.ProjectDir(), "pyproject.toml"))
+		text = []byte(frontend.EjectProject(a, spec.HasBuildSystem(pyproject)))
 	default:
 		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`", name)
 	}

@@ -38,6 +38,8 @@ type Bed struct {
 	RunnerStandin  string // stands in for python:X-alpineY
 	BuilderStandin string // stands in for a prebuilt ACAI builder
 	SBOMScanner    string // stands in for an SBOM scanner image (--attest type=sbom)
+	UVStandin      string // stands in for the official uv image (spec.UVImage)
+	UVBinary       string // that uv, on the host: tests lock projects with it
 	Frontend       string // the acai frontend image
 
 	tmp       string

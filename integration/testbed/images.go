@@ -1,6 +1,9 @@
 package testbed
 
 import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -8,7 +11,11 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
 
 	"github.com/google/go-containerregistry/pkg/crane"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -67,7 +74,65 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return b.pushUV(ctx)
+}
+
+// pushUV pushes the stand-in for the official uv image (ghcr.io/astral-sh/uv, which no
+// registry here has): like it, one layer with /uv and /uvx, here taken from the pinned
+// uv wheel of PyPI (its static musl binary, the same build the official image ships).
+// It also leaves the binary at UVBinary, for tests that lock projects on the host.
+func (b *Bed) pushUV(ctx context.Context) error {
+	var wheel string
+	for _, f := range b.Index.Lock.Files {
+		if f.Project == "uv" && strings.Contains(f.Filename, "musllinux_1_1_x86_64") {
+			wheel = filepath.Join(b.Cache, "pypi", f.Filename)
+		}
+	}
+	zr, err := zip.OpenReader(wheel)
+	if err != nil {
+		return fmt.Errorf("the uv wheel: %w", err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range zr.File {
+		name := path.Base(f.Name)
+		if !strings.Contains(f.Name, ".data/scripts/") || (name != "uv" && name != "uvx") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		dt, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(dt)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		tw.Write(dt)
+		if name == "uv" {
+			b.UVBinary = filepath.Join(b.tmp, "uv")
+			if err := os.WriteFile(b.UVBinary, dt, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	if err != nil {
+		return err
+	}
+	_, b.UVStandin, err = b.pushImage(ctx, empty.Image, layer, "acai-standin/uv:"+spec.UVImage[strings.LastIndex(spec.UVImage, ":")+1:], func(cfg *v1.ConfigFile) {
+		cfg.OS, cfg.Architecture = "linux", "amd64"
+		cfg.Config.Entrypoint = []string{"/uv"}
+		cfg.Config.Labels = map[string]string{StandinLabel: "stand-in for " + spec.UVImage + ": /uv and /uvx from the pinned uv wheel of PyPI"}
+	})
+	return err
 }
 
 // sbomScannerScript follows BuildKit's SBOM scanner protocol (read the image at

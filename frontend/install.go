@@ -1,0 +1,198 @@
+package frontend
+
+import (
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+)
+
+// installer is one tool that installs Python packages into the dependency directory:
+// what the install step needs to run it. The stages call install with a command; only
+// this file knows pip from uv.
+type installer struct {
+	name      string      // progress names and cache ids
+	argPrefix string      // the build args it reads (PIP_, UV_), passed as its environment
+	env       [][2]string // its settings for a build step
+	cacheDir  string      // its download and wheel cache, a cache mount
+	secrets   [][2]string // secret id → where it reads it: private index configuration
+}
+
+var (
+	pip = &installer{
+		name: spec.InstallerPip, argPrefix: "PIP_", cacheDir: "/root/.cache/pip",
+		// Quiet warnings that do not apply in a build step.
+		env:     [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
+		secrets: [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}},
+	}
+	uv = &installer{
+		name: spec.InstallerUV, argPrefix: "UV_", cacheDir: "/root/.cache/uv",
+		env: [][2]string{
+			// The base image's Python is the only Python.
+			{"UV_PYTHON_DOWNLOADS", "never"},
+			// The cache is a mount: copy from it rather than link into it.
+			{"UV_LINK_MODE", "copy"},
+			{"UV_NO_PROGRESS", "1"},
+		},
+		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"netrc", "/root/.netrc"}},
+	}
+)
+
+func installerNamed(name string) *installer {
+	if name == spec.InstallerUV {
+		return uv
+	}
+	return pip
+}
+
+// command is one install step: the tool, its argv, a description for the progress
+// name, the context paths it reads (mounted at requirementsMount) and whether it reads
+// the whole project (mounted at projectMount).
+type command struct {
+	tool    *installer
+	args    []string
+	what    string
+	inputs  []string
+	project []string // exclude patterns of the project mount; nil: no project mount
+	dir     string   // working directory
+}
+
+// target is the installer's options that put packages into the dependency directory:
+// the venv (its Python) or the Lambda task root (--target).
+func target(a *spec.Acaifile) []string {
+	if a.Runtime.Layout == spec.LayoutVenv {
+		// The builder's tool installs into the venv, which carries no installer of its own.
+		return []string{"--python", spec.VenvDir + "/bin/python"}
+	}
+	return []string{"--target", a.DepsDir()}
+}
+
+// indexOptions are the [build] keys as options pip and uv share.
+func indexOptions(b spec.Build) []string {
+	var args []string
+	if b.IndexURL != "" {
+		args = append(args, "--index-url", b.IndexURL)
+	}
+	for _, u := range b.ExtraIndexURLs {
+		args = append(args, "--extra-index-url", u)
+	}
+	for _, u := range b.FindLinks {
+		args = append(args, "--find-links", u)
+	}
+	if b.NoDeps {
+		args = append(args, "--no-deps")
+	}
+	return args
+}
+
+// requirementsCommand installs requirement files and specifiers with the Acaifile's
+// installer.
+func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
+	tool := installerNamed(a.Build.Installer)
+	var args []string
+	if tool == uv {
+		args = append([]string{uvMount + "/uv", "pip", "install"}, target(a)...)
+		args = append(args, "--compile-bytecode")
+	} else {
+		args = []string{"python", "-m", "pip"}
+		if a.Runtime.Layout == spec.LayoutVenv {
+			args = append(args, "--python", spec.VenvDir+"/bin/python", "install")
+		} else {
+			args = append(args, "install", "--target", a.DepsDir())
+		}
+		args = append(args, "--prefer-binary", "--no-warn-script-location")
+	}
+	args = append(args, indexOptions(a.Build)...)
+	var desc []string
+	for _, f := range files {
+		args = append(args, "-r", path.Join(requirementsMount, f))
+		desc = append(desc, "-r "+f)
+	}
+	args = append(args, specs...)
+	desc = append(desc, specs...)
+	what := "pip install "
+	if tool == uv {
+		what = "uv pip install "
+	}
+	return command{tool: tool, args: args, what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount}
+}
+
+// lockCommand installs the lock's packages exactly as locked, the project itself aside:
+// its only inputs are the lock and, for uv.lock, the project's pyproject.toml, so an
+// app-code change never re-runs it. uv.lock is exported (uv export --locked, which fails
+// when the lock is out of date with pyproject.toml) and installed without resolving.
+func lockCommand(a *spec.Acaifile) command {
+	install := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
+	install = append(install, indexOptions(a.Build)...)
+	if a.LockKind() == spec.LockPylock {
+		return command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
+			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount}
+	}
+	export := []string{uvMount + "/uv", "export", "--locked", "--no-dev", "--no-emit-project", "--format", "requirements.txt", "--output-file", "/tmp/acai-locked.txt"}
+	for _, e := range a.Build.Extras {
+		export = append(export, "--extra", e)
+	}
+	for _, g := range a.Build.Groups {
+		export = append(export, "--group", g)
+	}
+	install = append(install, "--no-deps", "-r", "/tmp/acai-locked.txt")
+	script := shellWords(export) + " && " + shellWords(install)
+	pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script},
+		what:   "uv sync --locked --no-dev --no-install-project (" + a.Lock + ")",
+		inputs: []string{a.Lock, pyproject}, dir: path.Join(requirementsMount, a.ProjectDir())}
+}
+
+// projectCommand installs the uv.lock project itself, non-editable, without its
+// dependencies (installed by lockCommand): its input is the project's directory, minus
+// what never belongs in an image, so it re-runs when the project changes, quickly.
+func projectCommand(a *spec.Acaifile, excludes []string) command {
+	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode", "--no-deps")
+	args = append(args, indexOptions(a.Build)...)
+	dir := path.Join(projectMount, a.ProjectDir())
+	return command{tool: uv, args: append(args, dir), what: "uv pip install --no-deps " + a.ProjectDir() + " (the project, non-editable)",
+		project: excludes, dir: dir}
+}
+
+// install runs cmd on top of st. Its inputs are only what cmd reads; the installer's
+// binary (uv), cache and secrets are mounts that reach no image.
+func (c *converter) install(st llb.State, cmd command, keys ...string) llb.State {
+	run := []llb.RunOption{
+		llb.Args(cmd.args),
+		// Writable (its changes are dropped): pip builds local projects in their directory.
+		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, keys[0])),
+		// pip resolves local projects and --find-links against the directory it runs in: the
+		// context's root, as for a user who runs pip from the project's root.
+		llb.Dir(cmd.dir),
+		llb.AddMount(cmd.tool.cacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-"+cmd.tool.name+"-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
+		llb.AddSSHSocket(llb.SSHOptional),
+		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
+	}
+	// Private indexes: credentials come as secrets and never land in a layer.
+	for _, s := range cmd.tool.secrets {
+		run = append(run, llb.AddSecret(s[1], llb.SecretID(s[0]), llb.SecretOptional))
+	}
+	if cmd.tool == uv {
+		run = append(run, llb.AddMount(uvMount, c.uvImage.state, llb.SourcePath("/"), llb.Readonly))
+	}
+	if cmd.project != nil {
+		project := llb.Scratch().File(llb.Copy(*c.context, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: cmd.project}),
+			c.opts(stageDeps, "copy the project's sources", keys...)...)
+		run = append(run, llb.AddMount(projectMount, project))
+	}
+	for _, kv := range cmd.tool.env {
+		run = append(run, llb.AddEnv(kv[0], kv[1]))
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
+		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
+		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
+		if strings.HasPrefix(k, cmd.tool.argPrefix) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
+			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
+		}
+	}
+	return st.Run(runOpts(c.opts(stageDeps, cmd.what, keys...), run...)...).Root()
+}

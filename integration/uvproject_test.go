@@ -1,0 +1,159 @@
+package integration
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acai-build/acai/frontend"
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/acai-build/acai/spec"
+)
+
+// greeterProject is a uv project with a console script, an extra and a dev group, its
+// dependencies real packages from the pinned set.
+var greeterProject = map[string]string{
+	"pyproject.toml": `[project]
+name = "greeter"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["cowsay==6.1"]
+
+[project.optional-dependencies]
+yaml = ["PyYAML==6.0.3"]
+
+[dependency-groups]
+dev = ["Cython==3.3.1"]
+
+[project.scripts]
+greet = "greeter:main"
+
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+`,
+	"src/greeter/__init__.py": "import cowsay\n\ndef main():\n    print(cowsay.get_output_string('cow', 'greetings'))\n",
+}
+
+// uvProject writes the project and an Acaifile, then locks it on the host with the pinned
+// uv against the loopback index (uv.lock records that index, as it records PyPI for a user).
+func uvProject(t *testing.T, acaifile string) string {
+	t.Helper()
+	dir := project(t, acaifile, greeterProject)
+	uvRun(t, dir, "lock")
+	return dir
+}
+
+func uvRun(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bed.UVBinary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "UV_INDEX_URL="+bed.Index.URL, "UV_PYTHON_DOWNLOADS=never", "UV_CACHE_DIR="+filepath.Join(bed.Cache, "uv-host-cache"), "UV_NO_PROGRESS=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("uv %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// A uv project: its dependencies installed exactly as uv.lock locks them (the selected
+// extra, no dev group) in a step whose only inputs are pyproject.toml and uv.lock, then
+// the project itself, non-editable, its console script on PATH. An app-code change
+// re-runs only the project's install; the uv binary is in no layer.
+func TestUVLockProject(t *testing.T) {
+	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n[build]\nextras = [\"yaml\"]\n")
+	o := standinBuild(t, dir)
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "output", run(t, res.Image), "| greetings |")
+	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", "[deps] uv pip install --no-deps . (the project, non-editable)")
+	site := "/opt/venv/lib/python3*/site-packages/"
+	for _, p := range []string{"greeter/__init__.py", "cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "greeter-0.1.0.dist-info"} {
+		if !res.Exists(site + p) {
+			t.Errorf("%s is not installed", p)
+		}
+	}
+	for _, p := range []string{"cython*", "__editable__*", "*.pth"} {
+		if res.Exists(site + p) {
+			t.Errorf("%s is installed (dev group or an editable install)", p)
+		}
+	}
+	readFile(t, res.Image, "/opt/venv/bin/greet")
+	noUVIn(t, res.Image)
+
+	setFile(t, dir, "src/greeter/__init__.py", fmt.Sprintf("import cowsay\n\ndef main():\n    print(cowsay.get_output_string('cow', 'changed %d'))\n", time.Now().UnixNano()))
+	res = mustBuild(t, bed.BuildInProcess, o)
+	if step, ok := res.Step("[deps] uv sync --locked"); !ok || !step.Cached {
+		t.Errorf("an app-code change re-ran the locked install:\n%s", res.Log)
+	}
+	if step, ok := res.Step("[deps] uv pip install --no-deps ."); !ok || step.Cached {
+		t.Errorf("an app-code change did not re-install the project:\n%s", res.Log)
+	}
+	wantContains(t, "output", run(t, res.Image), "| changed ")
+}
+
+// A uv.lock out of date with pyproject.toml fails at the Acaifile's lock line, saying
+// which command refreshes it.
+func TestStaleUVLockFailsAtItsLine(t *testing.T) {
+	dir := uvProject(t, bed.WithSyntax("# syntax=acai/frontend\nlock = \"uv.lock\"\n"))
+	setFile(t, dir, "pyproject.toml", strings.Replace(greeterProject["pyproject.toml"], `["cowsay==6.1"]`, `["cowsay==6.1", "tzdata==2026.6"]`, 1))
+	o := standinBuild(t, dir)
+	res, err := bed.BuildWithBuildctl(testContext(t), o)
+	if err == nil {
+		t.Fatal("a stale uv.lock built")
+	}
+	wantContains(t, "buildctl output", res.Log, "needs to be updated", "uv lock", `>>> lock = "uv.lock"`)
+}
+
+// With no install keys, a pyproject.toml and uv.lock in the context are the project: the
+// smallest Acaifile is its entrypoint. A PEP 751 pylock.toml installs too; and uv installs
+// requirement files when asked to.
+func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
+	dir := uvProject(t, "entrypoint = [\"greet\"]\n")
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)")
+	wantContains(t, "output", run(t, res.Image), "| greetings |")
+
+	uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--extra", "yaml", "--output-file", "pylock.toml")
+	setFile(t, dir, "Acaifile", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay, yaml; print('pylock', yaml.__version__)\"]\n")
+	res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml")
+	wantContains(t, "output", run(t, res.Image), "pylock 6.0.3")
+	noUVIn(t, res.Image)
+
+	reqs := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"cowsay\", \"-t\", \"by uv\"]\n[build]\ninstaller = \"uv\"\n", map[string]string{"requirements.txt": "cowsay==6.1\n"})
+	res = mustBuild(t, bed.BuildInProcess, standinBuild(t, reqs))
+	wantContains(t, "progress", res.Log, "[deps] uv pip install -r requirements.txt")
+	wantContains(t, "output", run(t, res.Image), "| by uv |")
+}
+
+// noUVIn fails when the image holds a uv binary anywhere.
+func noUVIn(t *testing.T, img *testbed.Image) {
+	t.Helper()
+	filepath.WalkDir(img.Rootfs(), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (d.Name() == "uv" || d.Name() == "uvx") {
+			t.Errorf("a uv binary is in the image: %s", strings.TrimPrefix(p, img.Rootfs()))
+		}
+		return nil
+	})
+}
+
+// The ejected Dockerfile of a uv.lock project, built by BuildKit's Dockerfile frontend,
+// installs the same packages and runs the same.
+func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
+	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n")
+	o := standinBuild(t, dir)
+	fromAcai := mustBuild(t, bed.BuildInProcess, o)
+	a, err := spec.Parse("Acaifile", []byte(readHostFile(t, filepath.Join(dir, "Acaifile"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFile(t, dir, "Dockerfile", frontend.EjectProject(a, true))
+	o.Filename = "Dockerfile"
+	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, o)
+	wantEqual(t, "files in /opt/venv", tree(t, fromDockerfile.Image, "/opt/venv"), tree(t, fromAcai.Image, "/opt/venv"))
+	wantEqual(t, "output", run(t, fromDockerfile.Image), run(t, fromAcai.Image))
+	noUVIn(t, fromDockerfile.Image)
+}
