@@ -60,8 +60,18 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	refs := map[string][]spec.Ref{}     // requirement file → what it names
 	includedBy := map[string]spec.Ref{} // included file → the line that first names it
 	var paths []spec.Ref                // local projects and --find-links directories
-	for len(pending) > 0 {
-		ref, err := solveContextPaths(ctx, bc, pending, "load requirement files")
+	for level := 0; len(pending) > 0; level++ {
+		var ref client.Reference
+		var err error
+		if level == 0 {
+			// The first read also finds the virtual environments: one solve, not two.
+			ref, err = solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
+			if err == nil {
+				cf.venvs, err = findVenvs(ctx, ref)
+			}
+		} else {
+			ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -117,23 +127,13 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 			break
 		}
 	}
-	if cf.venvs, err = findVenvs(ctx, bc); err != nil {
-		return nil, err
-	}
 	return cf, nil
 }
 
-// findVenvs lists the context's directories that hold a pyvenv.cfg. The solve transfers
-// those files alone (the walk of the context happens on the client).
-func findVenvs(ctx context.Context, bc *dockerui.Client) ([]string, error) {
-	st, err := bc.MainContext(ctx, llb.IncludePatterns([]string{"**/" + spec.VenvMarker}), dockerui.WithInternalName("find virtual environments"))
-	if err != nil {
-		return nil, err
-	}
-	ref, err := solve(ctx, bc, st)
-	if err != nil {
-		return nil, err
-	}
+// findVenvs lists the directories holding a pyvenv.cfg in ref, a read of the context
+// that includes those files (the walk of the context happens on the client, which sends
+// only what the patterns select).
+func findVenvs(ctx context.Context, ref client.Reference) ([]string, error) {
 	var venvs []string
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
@@ -189,7 +189,7 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 	for _, r := range refs {
 		candidates = append(candidates, r.Paths...)
 	}
-	ref, err := solveContextPaths(ctx, bc, candidates, "load local paths of requirement files")
+	ref, err := solveContext(ctx, bc, llb.FollowPaths(candidates), "load local paths of requirement files")
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +208,9 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 // refKey names a reference by its place: one reference a line.
 func refKey(r spec.Ref) string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
-// solveContextPaths is the build context reduced to paths, solved.
-func solveContextPaths(ctx context.Context, bc *dockerui.Client, paths []string, name string) (client.Reference, error) {
-	st, err := bc.MainContext(ctx, llb.FollowPaths(paths), dockerui.WithInternalName(name))
+// solveContext is the build context reduced by opt (the paths it follows or includes), solved.
+func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (client.Reference, error) {
+	st, err := bc.MainContext(ctx, opt, dockerui.WithInternalName(name))
 	if err != nil {
 		return nil, err
 	}

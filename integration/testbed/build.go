@@ -90,9 +90,10 @@ type Result struct {
 
 // Step is one vertex of the build's progress.
 type Step struct {
-	Name   string
-	Cached bool
-	Error  string
+	Name     string
+	Cached   bool
+	Error    string
+	Duration time.Duration // from start to completion, as BuildKit reported them
 }
 
 // Step finds the step whose name contains s.
@@ -222,10 +223,19 @@ func (b *Bed) BuildctlToOCI(ctx context.Context, o Build, flags ...string) (*Res
 	return res, dir, os.Remove(tarPath)
 }
 
+// BuildctlNoExport builds the user's way into the daemon's own image store (no push, no
+// tarball: a build without export would leave the result unevaluated): what a benchmark
+// times.
+func (b *Bed) BuildctlNoExport(ctx context.Context, o Build) (*Result, error) {
+	return b.buildctl(ctx, o, "", "--output", "type=image,name=acai-bench/result:latest,push=false")
+}
+
 func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...string) (*Result, error) {
 	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
-		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir,
-		"--output", "type=oci,name=acai-test:latest,dest=" + tarPath}
+		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir}
+	if tarPath != "" {
+		args = append(args, "--output", "type=oci,name=acai-test:latest,dest="+tarPath)
+	}
 	for _, k := range slices.Sorted(maps.Keys(o.attrs())) {
 		args = append(args, "--opt", k+"="+o.attrs()[k])
 	}
@@ -429,6 +439,9 @@ func newRecorder(ch chan *client.SolveStatus) *recorder {
 				}
 				st.Name = v.Name
 				st.Cached = st.Cached || v.Cached
+				if v.Started != nil && v.Completed != nil {
+					st.Duration = v.Completed.Sub(*v.Started)
+				}
 				if v.Error != "" {
 					st.Error = v.Error
 				}

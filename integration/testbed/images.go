@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/acai-build/acai/spec"
@@ -93,8 +95,7 @@ func (b *Bed) pushUV(ctx context.Context) error {
 		return fmt.Errorf("the uv wheel: %w", err)
 	}
 	defer zr.Close()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	files := map[string][]byte{}
 	for _, f := range zr.File {
 		name := path.Base(f.Name)
 		if !strings.Contains(f.Name, ".data/scripts/") || (name != "uv" && name != "uvx") {
@@ -109,21 +110,13 @@ func (b *Bed) pushUV(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(dt)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		tw.Write(dt)
-		if name == "uv" {
-			b.UVBinary = filepath.Join(b.tmp, "uv")
-			if err := os.WriteFile(b.UVBinary, dt, 0o755); err != nil {
-				return err
-			}
-		}
+		files[name] = dt
 	}
-	if err := tw.Close(); err != nil {
+	b.UVBinary = filepath.Join(b.tmp, "uv")
+	if err := os.WriteFile(b.UVBinary, files["uv"], 0o755); err != nil {
 		return err
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	layer, err := ExecutableLayer(files)
 	if err != nil {
 		return err
 	}
@@ -164,6 +157,28 @@ func (b *Bed) pushScanner(ctx context.Context, runner v1.Image) error {
 		cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner stand-in (not syft): lists Python distributions"}
 	})
 	return err
+}
+
+// PushImage pushes base plus layer, with its config edited, as repo: for tools beside
+// the tests (the benchmark's syntax image).
+func (b *Bed) PushImage(ctx context.Context, base v1.Image, layer v1.Layer, repo string, edit func(*v1.ConfigFile)) (v1.Image, string, error) {
+	return b.pushImage(ctx, base, layer, repo, edit)
+}
+
+// ExecutableLayer is a layer of executable files (path → content).
+func ExecutableLayer(files map[string][]byte) (v1.Layer, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		tw.Write(files[name])
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
 }
 
 // pushImage pushes base plus layer, with its config edited, to the loopback registry

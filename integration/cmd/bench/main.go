@@ -1,0 +1,257 @@
+// Command bench measures acai on the test bed and prints tables: acai against the
+// hand-written Dockerfile recipe on the same daemon and stand-ins (built by BuildKit's
+// built-in Dockerfile frontend and by the Dockerfile frontend run as a syntax image), and
+// pip against uv installing the same real package set. It is a benchmark, not a test: it
+// prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
+//
+//	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/acai-build/acai/spec"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/moby/buildkit/client"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+var runs = 5
+
+func run() error {
+	if v, err := strconv.Atoi(os.Getenv("ACAI_BENCH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
+	defer cancel()
+	bed, err := testbed.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer bed.Close()
+	syntaxImage, err := pushDockerfileFrontend(ctx, bed)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("acai benchmark: %d runs per figure, medians; %s, %d cores, buildkitd v0.33.1; Debian stand-ins for the Alpine images\n\n", runs, host, numCPU())
+	if err := smallApp(ctx, bed, syntaxImage); err != nil {
+		return err
+	}
+	return installers(ctx, bed)
+}
+
+// smallApp times the everyday rebuilds of a small app: acai through its # syntax line,
+// the hand-written recipe through the built-in Dockerfile frontend, and the same
+// recipe through the Dockerfile frontend as a syntax image (# syntax=docker/dockerfile:1).
+func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
+	files := map[string]string{"requirements.txt": "cowsay==6.1\n", "app/__init__.py": "", "app/__main__.py": "import cowsay\nprint(cowsay.get_output_string('cow', 'bench'))\n"}
+	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	if err != nil {
+		return err
+	}
+	type variant struct {
+		name string
+		dir  string
+		o    testbed.Build
+	}
+	mk := func(name, buildFile, content string) (variant, error) {
+		dir, err := os.MkdirTemp("", "acai-bench-")
+		if err != nil {
+			return variant{}, err
+		}
+		if err := testbed.WriteFiles(dir, files); err != nil {
+			return variant{}, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, buildFile), []byte(content), 0o644); err != nil {
+			return variant{}, err
+		}
+		o := testbed.Build{Dir: dir, Filename: buildFile, Contexts: bed.StandinFor("python:3.12-alpine3.24"),
+			Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL}}
+		return variant{name, dir, o}, nil
+	}
+	acai, err := mk("acai", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n"))
+	if err != nil {
+		return err
+	}
+	builtin, err := mk("hand-written, built-in frontend", "Dockerfile", string(handwritten))
+	if err != nil {
+		return err
+	}
+	viaSyntax, err := mk("hand-written, # syntax image", "Dockerfile", "# syntax="+syntaxImage+"\n"+string(handwritten))
+	if err != nil {
+		return err
+	}
+	variants := []variant{acai, builtin, viaSyntax}
+	for _, v := range variants {
+		defer os.RemoveAll(v.dir)
+		if _, err := bed.BuildWithBuildctl(ctx, v.o); err != nil { // warm the cache
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+	}
+	scenarios := []struct {
+		name   string
+		change func(dir string, i int) error
+	}{
+		{"no-op rebuild", func(string, int) error { return nil }},
+		{"app-code change", func(dir string, i int) error {
+			return os.WriteFile(filepath.Join(dir, "app/__main__.py"), fmt.Appendf(nil, "import cowsay\nprint(cowsay.get_output_string('cow', 'bench %d %d'))\n", i, time.Now().UnixNano()), 0o644)
+		}},
+		{"one requirement added", func(dir string, i int) error {
+			return os.WriteFile(filepath.Join(dir, "requirements.txt"), fmt.Appendf(nil, "cowsay==6.1\ntzdata==2026.6  # run %d\n", time.Now().UnixNano()), 0o644)
+		}},
+	}
+	fmt.Println("Small app (cowsay), seconds per build: wall time of `buildctl build` through the Dockerfile frontend (the user's path), exporting nothing:")
+	fmt.Printf("| %-22s | %8s | %14s | %14s | %12s | %12s |\n", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, sc := range scenarios {
+		times := make([][]time.Duration, len(variants))
+		for i := 0; i < runs; i++ {
+			for j, v := range variants {
+				if err := sc.change(v.dir, i); err != nil {
+					return err
+				}
+				start := time.Now()
+				if _, err := bed.BuildctlNoExport(ctx, v.o); err != nil {
+					return fmt.Errorf("%s, %s: %w", sc.name, v.name, err)
+				}
+				times[j] = append(times[j], time.Since(start))
+			}
+		}
+		m := []float64{median(times[0]), median(times[1]), median(times[2])}
+		fmt.Printf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |\n", sc.name, m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
+	}
+	fmt.Println()
+	return nil
+}
+
+// installers times the install step alone (BuildKit's start-to-completion of the
+// vertex) of the same real set, the Lambda example's (numpy, pandas, pyarrow, ...), by
+// pip and by uv: cold (their cache mounts pruned first) and warm.
+func installers(ctx context.Context, bed *testbed.Bed) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	fmt.Println("Installing examples/lambda/requirements.txt (numpy, pandas, pyarrow, ...) into /opt/venv, seconds of the install step:")
+	fmt.Printf("| %-28s | %8s | %8s | %8s |\n", "cache", "pip", "uv", "uv/pip")
+	fmt.Println("|---|---|---|---|")
+	for _, cold := range []bool{true, false} {
+		times := map[string][]time.Duration{}
+		for i := 0; i < runs; i++ {
+			for _, inst := range []string{spec.InstallerPip, spec.InstallerUV} {
+				if cold {
+					if err := bed.Client.Prune(ctx, nil, client.WithFilter([]string{"type==exec.cachemount"})); err != nil {
+						return err
+					}
+				}
+				d, err := installTime(ctx, bed, inst, string(reqs))
+				if err != nil {
+					return fmt.Errorf("%s: %w", inst, err)
+				}
+				times[inst] = append(times[inst], d)
+			}
+		}
+		name := "warm (download cache filled)"
+		if cold {
+			name = "cold (cache mounts pruned)"
+		}
+		p, u := median(times[spec.InstallerPip]), median(times[spec.InstallerUV])
+		fmt.Printf("| %-28s | %8.2f | %8.2f | %8.2f |\n", name, p, u, u/p)
+	}
+	return nil
+}
+
+// installTime builds the requirements with one installer and returns the duration of
+// its install step, which a new comment in the requirements keeps out of BuildKit's cache.
+func installTime(ctx context.Context, bed *testbed.Bed, installer, reqs string) (time.Duration, error) {
+	dir, err := os.MkdirTemp("", "acai-bench-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	if err := testbed.WriteFiles(dir, map[string]string{
+		"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
+		"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\n[build]\ninstaller = \"" + installer + "\"\n",
+	}); err != nil {
+		return 0, err
+	}
+	contexts := bed.StandinFor("python:3.12-alpine3.24")
+	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+	res, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts,
+		Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}})
+	if err != nil {
+		return 0, err
+	}
+	name := "[deps] pip install -r requirements.txt"
+	if installer == spec.InstallerUV {
+		name = "[deps] uv pip install -r requirements.txt"
+	}
+	step, ok := res.Step(name)
+	if !ok || step.Cached {
+		return 0, fmt.Errorf("no install step ran:\n%s", res.Log)
+	}
+	return step.Duration, nil
+}
+
+func median(ds []time.Duration) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2].Seconds()
+}
+
+func numCPU() int {
+	out, err := exec.Command("nproc").Output()
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// pushDockerfileFrontend builds BuildKit's Dockerfile frontend from the pinned module
+// (integration/tools) and pushes it as a syntax image, as docker/dockerfile:1 is one.
+func pushDockerfileFrontend(ctx context.Context, bed *testbed.Bed) (string, error) {
+	bin := filepath.Join(bed.Cache, "bin", "dockerfile-frontend")
+	if _, err := os.Stat(bin); err != nil {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
+		cmd.Dir = filepath.Join(bed.Repo, "integration/tools")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building the Dockerfile frontend: %v\n%s", err, out)
+		}
+	}
+	dt, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	layer, err := testbed.ExecutableLayer(map[string][]byte{"bin/dockerfile-frontend": dt})
+	if err != nil {
+		return "", err
+	}
+	_, ref, err := bed.PushImage(ctx, empty.Image, layer, "bench/dockerfile:local", func(cfg *v1.ConfigFile) {
+		cfg.OS, cfg.Architecture = "linux", "amd64"
+		cfg.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
+		cfg.Config.Labels = map[string]string{
+			"moby.buildkit.frontend.network.none": "true",
+			"moby.buildkit.frontend.caps":         "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts",
+		}
+	})
+	return ref, err
+}
