@@ -213,6 +213,18 @@ func FuzzParse(f *testing.F) {
 		if err != nil && !errors.As(err, &e) {
 			t.Fatalf("error %T is not a *spec.Error", err)
 		}
+		// The same bytes as every context file the Acaifile reads, then lint.
+		a, err = ParseWithContext("Acaifile", data, ContextFiles{PythonVersion: data, Present: DetectedLocks})
+		if err != nil {
+			return
+		}
+		files := map[string][]byte{"requirements.txt": data}
+		for _, f := range a.Requirements {
+			files[f] = data
+		}
+		Lint(a, files, time.Now())
+		a.AppExcludes([]string{"venv"}, data)
+		HasBuildSystem(data)
 	})
 }
 

@@ -1,0 +1,50 @@
+package frontend
+
+import (
+	"context"
+	"testing"
+
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// FuzzConvert turns every Acaifile that parses into its install steps' LLB (marshalled,
+// not solved), its image config and its ejected Dockerfile: none of them may panic.
+func FuzzConvert(f *testing.F) {
+	for _, s := range []string{
+		"requirements = \"r.txt\"\npackages = [\"x==1\"]\n[build]\nindex_url = \"https://i.example/simple\"\n",
+		"lock = \"app/uv.lock\"\nstop_signal = \"INT\"\n[build]\nextras = [\"a\"]\ngroups = [\"g\"]\n[runtime]\nlayout = \"lambda\"\n",
+		"lock = \"pylock.toml\"\n[healthcheck]\ncommand = \"none\"\n",
+		"app = [\"src/\"]\n[healthcheck]\ncommand = [\"true\"]\ninterval = \"1s\"\n[test]\ncommand = \"pytest\"\npackages = [\"pytest==8\"]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := spec.Parse("Acaifile", data)
+		if err != nil {
+			return
+		}
+		ctx := context.Background()
+		local := llb.Local("context")
+		base := &stage{state: llb.Image("python:3.12-alpine3.24"), config: &dockerspec.DockerOCIImage{}}
+		c := &converter{bc: &dockerui.Client{}, spec: a, context: &local, platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), projectInstallable: true}
+		st := base.state
+		if a.Lock != "" {
+			st = c.install(st, lockCommand(a), "lock")
+			st = c.install(st, projectCommand(a, c.appExcludes), "lock")
+		}
+		st = c.install(st, requirementsCommand(a, a.Requirements, a.Packages), "requirements")
+		st = c.install(st, requirementsCommand(a, a.Test.Requirements, a.Test.Packages), "test.requirements")
+		if _, err := st.Marshal(ctx); err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		if _, err := c.runnerConfig(base.config); err != nil {
+			t.Fatalf("runner config: %v", err)
+		}
+		Eject(a)
+	})
+}
