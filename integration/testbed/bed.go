@@ -159,19 +159,37 @@ func (b *Bed) startRegistry() error {
 // startBuildkitd runs a rootful OCI-worker buildkitd on a private socket. Its state
 // lives in the cache, so a second test run re-uses the build cache.
 func (b *Bed) startBuildkitd(ctx context.Context) error {
-	root := filepath.Join(b.Cache, "buildkitd")
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return err
-	}
-	sock := filepath.Join(b.tmp, "buildkitd.sock")
-	b.Socket = "unix://" + sock
-	logs, err := os.Create(filepath.Join(b.tmp, "buildkitd.log"))
+	d, err := b.StartDaemon(ctx, filepath.Join(b.Cache, "buildkitd"), "buildkitd")
 	if err != nil {
 		return err
 	}
-	b.logs = logs
+	b.buildkitd, b.Client, b.Socket, b.logs = d.cmd, d.Client, d.Socket, d.logs
+	return nil
+}
+
+// Daemon is a running buildkitd.
+type Daemon struct {
+	Socket string
+	Client *client.Client
+	cmd    *exec.Cmd
+	logs   *os.File
+}
+
+// StartDaemon starts a buildkitd with its state in root, named name (its socket and log
+// in the test bed's directory): the test bed's own, or a second one, as on another
+// machine. Stop it with Stop (the test bed's own stops with Close).
+func (b *Bed) StartDaemon(ctx context.Context, root, name string) (*Daemon, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	d := &Daemon{Socket: "unix://" + filepath.Join(b.tmp, name+".sock")}
+	logs, err := os.Create(filepath.Join(b.tmp, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	d.logs = logs
 	cmd := exec.Command(filepath.Join(b.Cache, "bin/buildkitd"),
-		"--root", root, "--addr", b.Socket,
+		"--root", root, "--addr", d.Socket,
 		"--oci-worker=true", "--containerd-worker=false",
 		"--oci-worker-snapshotter=overlayfs",
 		// Build steps share the host's network, so they reach the loopback package index.
@@ -181,44 +199,53 @@ func (b *Bed) startBuildkitd(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
-	b.buildkitd = cmd
+	d.cmd = cmd
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		c, err := client.New(ctx, b.Socket)
+		c, err := client.New(ctx, d.Socket)
 		if err == nil {
 			if _, err = c.ListWorkers(ctx); err == nil {
-				b.Client = c
-				return nil
+				d.Client = c
+				return d, nil
 			}
 			c.Close()
 		}
 		if time.Now().After(deadline) {
+			d.Stop()
 			out, _ := os.ReadFile(logs.Name())
-			return fmt.Errorf("buildkitd did not come up: %v\n%s", err, tail(string(out), 2000))
+			return nil, fmt.Errorf("buildkitd did not come up: %v\n%s", err, tail(string(out), 2000))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Stop stops the daemon: SIGTERM, then SIGKILL after 15 s.
+func (d *Daemon) Stop() {
+	if d.Client != nil {
+		d.Client.Close()
+	}
+	if d.cmd != nil && d.cmd.Process != nil {
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { d.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	if d.logs != nil {
+		d.logs.Close()
 	}
 }
 
 // Close stops everything Start started.
 func (b *Bed) Close() {
 	b.closeOnce.Do(func() {
-		if b.Client != nil {
-			b.Client.Close()
-		}
-		if b.buildkitd != nil && b.buildkitd.Process != nil {
-			_ = syscall.Kill(-b.buildkitd.Process.Pid, syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { b.buildkitd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(15 * time.Second):
-				_ = syscall.Kill(-b.buildkitd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
-		}
+		(&Daemon{Client: b.Client, cmd: b.buildkitd}).Stop()
 		for _, s := range b.servers {
 			s.Close()
 		}

@@ -37,6 +37,7 @@ type Build struct {
 	Opts     map[string]string // any other frontend attribute
 	Secrets  map[string]string // --secret id=ID,src=FILE
 	PushAs   string            // also push the image to the loopback registry under this name
+	Addr     string            // another buildkitd's address (buildctl builds); default the test bed's
 }
 
 func (o Build) attrs() map[string]string {
@@ -231,7 +232,11 @@ func (b *Bed) BuildctlNoExport(ctx context.Context, o Build) (*Result, error) {
 }
 
 func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...string) (*Result, error) {
-	args := []string{"--addr", b.Socket, "build", "--progress=plain", "--frontend", "dockerfile.v0",
+	addr := b.Socket
+	if o.Addr != "" {
+		addr = o.Addr
+	}
+	args := []string{"--addr", addr, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir}
 	if tarPath != "" {
 		args = append(args, "--output", "type=oci,name=acai-test:latest,dest="+tarPath)
