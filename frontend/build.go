@@ -57,7 +57,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		target = stageRunner
 	}
 	a, files, findings, parseErr := check(ctx, bc, src)
-	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, findings, parseErr); err != nil || ok {
+	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, files, findings, parseErr); err != nil || ok {
 		return res, err
 	}
 	if parseErr != nil {
@@ -101,7 +101,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 	}
 	if cf.PythonVersion != nil || len(cf.Present) > 0 {
 		if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
-			return nil, nil, nil, withSource(err, llb.NewSourceMap(nil, spec.PythonVersionFile, "", cf.PythonVersion))
+			return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
 		}
 	}
 	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
@@ -109,10 +109,14 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 
 // answerSubrequest answers --check, --call outline and --call targets; ok is false for
 // a normal build.
-func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, findings []spec.Finding, parseErr error) (*client.Result, bool, error) {
+func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, files *contextFiles, findings []spec.Finding, parseErr error) (*client.Result, bool, error) {
 	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			return lintResults(src.SourceMap, findings, parseErr), nil
+			var data map[string][]byte
+			if files != nil {
+				data = files.data
+			}
+			return lintResults(src.SourceMap, data, findings, parseErr), nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			return outlineFor(bc, src, target), parseErr

@@ -90,7 +90,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 			}
 			rs, err := spec.RequirementRefs(name, dt)
 			if err != nil {
-				return nil, withSource(err, llb.NewSourceMap(nil, name, "", dt))
+				return nil, withSource(err, fileSourceMap(name, dt))
 			}
 			refs[name] = rs
 			for _, r := range rs {
@@ -239,5 +239,5 @@ func (cf *contextFiles) missingError() error {
 	err := &spec.Error{Filename: r.File, Range: spec.Range{Start: spec.Position{Line: r.Line, Column: 1}, End: spec.Position{Line: r.Line, Column: 1}},
 		Msg:  fmt.Sprintf("%q: %s is not in the build context (check the path and .dockerignore)", r.Text, strings.Join(slices.Compact(r.Paths), " or ")),
 		Hint: "add it to the build context, or fix the path (-r and -c are relative to the requirement file; local projects to the context's root)"}
-	return withSource(err, llb.NewSourceMap(nil, r.File, "", cf.data[r.File]))
+	return withSource(err, fileSourceMap(r.File, cf.data[r.File]))
 }

@@ -34,9 +34,12 @@ func warn(ctx context.Context, src *dockerui.Source, findings []spec.Finding) {
 	for _, f := range findings {
 		msg := fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Message, f.Range.Start.Line)
 		var ranges []*pb.Range
-		if f.Range.Start.Line > 0 {
+		switch {
+		case f.File != "":
+			msg = fmt.Sprintf("%s: %s (%s:%d)", f.Rule.Name, f.Message, f.File, f.Range.Start.Line)
+		case f.Range.Start.Line > 0:
 			ranges = []*pb.Range{pbRange(f.Range)}
-		} else {
+		default:
 			msg = f.Rule.Name + ": " + f.Message // about a build arg: no Acaifile line
 		}
 		src.Warn(ctx, msg, client.WarnOpts{
@@ -49,22 +52,40 @@ func warn(ctx context.Context, src *dockerui.Source, findings []spec.Finding) {
 }
 
 // lintResults answers --check (the frontend.lint subrequest).
-func lintResults(smap *llb.SourceMap, findings []spec.Finding, parseErr error) *lint.LintResults {
+func lintResults(smap *llb.SourceMap, files map[string][]byte, findings []spec.Finding, parseErr error) *lint.LintResults {
 	res := &lint.LintResults{}
 	idx := res.AddSource(smap)
+	sources := map[string]int{} // requirement file → its source index
 	var se *spec.Error
 	if errors.As(parseErr, &se) {
 		res.Error = &lint.BuildError{Message: se.Error(), Location: pb.Location{SourceIndex: int32(idx), Ranges: []*pb.Range{pbRange(se.Range)}}}
 		return res
 	}
 	for _, f := range findings {
-		r := f.Range
-		res.AddWarning(f.Rule.Name, f.Rule.Description, f.Rule.URL(), f.Message, idx, []parser.Range{{
+		r, at := f.Range, idx
+		if f.File != "" { // a requirement file's line, shown with that file
+			if _, ok := sources[f.File]; !ok {
+				sources[f.File] = res.AddSource(fileSourceMap(f.File, files[f.File]))
+			}
+			at = sources[f.File]
+		}
+		res.AddWarning(f.Rule.Name, f.Rule.Description, f.Rule.URL(), f.Message, at, []parser.Range{{
 			Start: parser.Position{Line: r.Start.Line, Character: r.Start.Column - 1},
 			End:   parser.Position{Line: r.End.Line, Character: r.End.Column - 1},
 		}})
 	}
 	return res
+}
+
+// fileSourceMap is the source map of a context file (a requirement file, .python-version),
+// for errors and lint results shown with that file's lines. It has an empty definition,
+// which BuildKit's source types expect.
+func fileSourceMap(name string, data []byte) *llb.SourceMap {
+	sm := llb.NewSourceMap(nil, name, "", data)
+	if def, err := llb.Scratch().Marshal(context.Background()); err == nil {
+		sm.Definition = def
+	}
+	return sm
 }
 
 // buildArgs are the build args acai reads, for --call outline.

@@ -64,6 +64,10 @@ func TestCheckReportsEveryRule(t *testing.T) {
 	got := map[string][]int{}
 	for _, w := range results.Warnings {
 		got[w.RuleName] = append(got[w.RuleName], int(w.Location.Ranges[0].Start.Line))
+		// A finding in a requirement file is located in that file, not the Acaifile.
+		if file := results.Sources[w.Location.SourceIndex].Filename; strings.Contains(w.Detail, "requirements.txt:") != (file == "requirements.txt") && w.RuleName == "UnpinnedRequirement" {
+			t.Errorf("%s %q is located in %s", w.RuleName, w.Detail, file)
+		}
 	}
 	want := map[string][]int{
 		"UnpinnedRequirement": {4, 3}, "DevPackageAtRuntime": {5, 5}, "RunsAsRoot": {6},

@@ -5,7 +5,7 @@ go 1.26.8
 require (
 	github.com/acai-build/acai v0.0.0
 	github.com/google/go-containerregistry v0.21.7
-	github.com/moby/buildkit v0.34.2
+	github.com/moby/buildkit v0.33.1
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/tonistiigi/fsutil v0.0.0-20261103091533-a72de9dcf763

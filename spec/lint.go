@@ -81,7 +81,8 @@ type Finding struct {
 	Rule    Rule
 	Message string
 	Key     string // the Acaifile key at fault, e.g. "apk[1]"
-	Range   Range
+	Range   Range  // in the Acaifile, or in File
+	File    string // the requirement file the finding is in; "" for the Acaifile
 }
 
 // Requirement is one requirement with where it came from, for messages.
@@ -89,6 +90,8 @@ type Requirement struct {
 	Spec  string
 	Where string // "packages" or "requirements.txt:3"
 	Key   string // the Acaifile key that brought it in
+	File  string // the requirement file it is in, "" for `packages`
+	Line  int    // its line there
 }
 
 // buildOnly are runtime apk packages that only compile things.
@@ -108,7 +111,7 @@ func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
 	reqs := l.requirements(files)
 	for _, r := range reqs {
 		if !isPinned(r.Spec) {
-			l.add(RuleUnpinnedRequirement, r.Key, "%q (%s) does not pin a version; use ==", r.Spec, r.Where)
+			l.addAt(RuleUnpinnedRequirement, r, "%q (%s) does not pin a version; use ==", r.Spec, r.Where)
 		}
 	}
 	for i, p := range a.APK {
@@ -134,7 +137,7 @@ func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
 			continue
 		}
 		if first, ok := seen[n]; ok {
-			l.add(RuleDuplicatePackage, r.Key, "%q (%s) is already required by %q (%s)", r.Spec, r.Where, first.Spec, first.Where)
+			l.addAt(RuleDuplicatePackage, r, "%q (%s) is already required by %q (%s)", r.Spec, r.Where, first.Spec, first.Where)
 			continue
 		}
 		seen[n] = r
@@ -183,6 +186,17 @@ func (l *linter) add(r Rule, key, format string, args ...any) {
 	l.findings = append(l.findings, Finding{Rule: r, Message: fmt.Sprintf(format, args...), Key: key, Range: l.a.Source.Locate(key)})
 }
 
+// addAt adds a finding about a requirement where it stands: its requirement file's line,
+// or its `packages` entry.
+func (l *linter) addAt(r Rule, req Requirement, format string, args ...any) {
+	if req.File == "" {
+		l.add(r, req.Key, format, args...)
+		return
+	}
+	l.findings = append(l.findings, Finding{Rule: r, Message: fmt.Sprintf(format, args...), Key: req.Key, File: req.File,
+		Range: Range{Start: Position{Line: req.Line, Column: 1}, End: Position{Line: req.Line, Column: len(req.Spec) + 1}}})
+}
+
 // requirements lists the runtime requirements: inline packages, then the lines of each
 // requirement file (options, includes and comments aside).
 func (l *linter) requirements(files map[string][]byte) []Requirement {
@@ -194,7 +208,7 @@ func (l *linter) requirements(files map[string][]byte) []Requirement {
 		for _, f := range includedFiles(top, files) {
 			for n, line := range requirementLines(files[f]) {
 				if line != "" {
-					out = append(out, Requirement{Spec: line, Where: fmt.Sprintf("%s:%d", f, n+1), Key: fmt.Sprintf("requirements[%d]", i)})
+					out = append(out, Requirement{Spec: line, Where: fmt.Sprintf("%s:%d", f, n+1), Key: fmt.Sprintf("requirements[%d]", i), File: f, Line: n + 1})
 				}
 			}
 		}

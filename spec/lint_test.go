@@ -43,6 +43,11 @@ func TestLintEveryRule(t *testing.T) {
 		{"MissingRequirementFile", 3, `requirements.txt:4: "other.txt" names other.txt, which is not in the build context`},
 		{"MissingRequirementFile", 3, `"missing.txt" is not in the build context`},
 	}
+	for _, f := range findings {
+		if strings.Contains(f.Message, `"pandas>=2" (requirements.txt:3)`) && f.Rule == RuleUnpinnedRequirement && (f.File != "requirements.txt" || f.Range.Start.Line != 3) {
+			t.Errorf("the unpinned line of requirements.txt is located at %s:%d, want requirements.txt:3", f.File, f.Range.Start.Line)
+		}
+	}
 	if len(findings) != len(want) {
 		for _, f := range findings {
 			t.Logf("%s %d: %s", f.Rule.Name, f.Range.Start.Line, f.Message)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -182,6 +183,20 @@ func (b *Bed) StartDaemon(ctx context.Context, root, name string) (*Daemon, erro
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
+	// A test process that died (a panic) leaves its buildkitd running, holding the state's
+	// lock: stop the one this root's pid file names, if it is still a buildkitd.
+	pidFile := filepath.Join(root, "acai-testbed.pid")
+	if dt, err := os.ReadFile(pidFile); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(dt))); err == nil {
+			if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && strings.Contains(string(cmdline), "buildkitd") {
+				Logf("stopping a buildkitd (pid %d) left by an earlier run on %s", pid, root)
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+				for i := 0; i < 50 && syscall.Kill(pid, 0) == nil; i++ {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}
+	}
 	d := &Daemon{Socket: "unix://" + filepath.Join(b.tmp, name+".sock")}
 	logs, err := os.Create(filepath.Join(b.tmp, name+".log"))
 	if err != nil {
@@ -202,6 +217,7 @@ func (b *Bed) StartDaemon(ctx context.Context, root, name string) (*Daemon, erro
 		return nil, err
 	}
 	d.cmd = cmd
+	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := client.New(ctx, d.Socket)
