@@ -1,11 +1,13 @@
 // Package integration proves acai on a real BuildKit: every test builds an Acaifile
 // through buildkitd and checks the image a user would get.
 //
-// Stand-ins, said plainly: there is no Alpine, Docker Hub or PyPI here. The base image
-// python:X-alpineY is replaced (through a named build context, as a user would point at
-// a mirror) by a Debian bookworm image whose /sbin/apk only records what it is asked to
-// add; Python packages come from wheels and sdists the tests make, served by a loopback
-// index. See integration/testbed.
+// Stand-ins, said plainly: there is no Alpine or Docker Hub here, and build containers
+// never reach PyPI. The base image python:X-alpineY is replaced (through a named build
+// context, as a user would point at a mirror) by a Debian bookworm image whose /sbin/apk
+// records what it is asked to add and installs the Debian equivalents; the uv image by one
+// made from the pinned uv wheel. Python packages are real files from PyPI, pinned in
+// integration/pypi/pypi.lock and fetched on the host, served by a loopback index, beside
+// a few the tests make where a property needs one. See integration/testbed.
 package integration
 
 import (
