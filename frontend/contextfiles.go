@@ -39,7 +39,8 @@ type contextFiles struct {
 // readContextFiles reads the files the Acaifile depends on from the build context
 // (through .dockerignore, as the build sees them), one small solve per level of
 // includes, each transferring only the paths asked for. A missing included file, local
-// project or --find-links directory is an error at the line that names it.
+// project or --find-links directory is recorded in missing (lint reports it; a build
+// fails at the line that names it).
 func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (*contextFiles, error) {
 	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}}
 	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)

@@ -63,7 +63,7 @@ retries = 2
 		{"Labels", fmt.Sprint(ac.Labels), fmt.Sprint(dc.Labels)},
 		{"StopSignal", ac.StopSignal, dc.StopSignal},
 		{"Healthcheck", fmt.Sprintf("%+v", ac.Healthcheck), fmt.Sprintf("%+v", dc.Healthcheck)},
-		{"Healthcheck (with StartInterval)", healthcheckJSON(t, fromAcai.Layout), healthcheckJSON(t, fromDockerfile.Layout)},
+		{"Healthcheck (with StartInterval)", healthcheckJSON(t, fromAcai.Image), healthcheckJSON(t, fromDockerfile.Image)},
 		{"files in /app", tree(t, fromAcai.Image, "/app"), tree(t, fromDockerfile.Image, "/app")},
 		{"files in /opt/venv", tree(t, fromAcai.Image, "/opt/venv"), tree(t, fromDockerfile.Image, "/opt/venv")},
 		{"/etc/passwd", readFile(t, fromAcai.Image, "/etc/passwd"), readFile(t, fromDockerfile.Image, "/etc/passwd")},
@@ -99,7 +99,7 @@ func tree(t *testing.T, img *testbed.Image, dir string) string {
 
 // healthcheckJSON is the image config's Healthcheck as JSON, with the fields the Go types
 // of go-containerregistry do not know (StartInterval).
-func healthcheckJSON(t *testing.T, layoutDir string) string {
+func healthcheckJSON(t *testing.T, img *testbed.Image) string {
 	t.Helper()
-	return jsonField(t, jsonField(t, string(rawConfig(t, layoutDir)), "config"), "Healthcheck")
+	return jsonField(t, jsonField(t, string(rawConfig(t, img)), "config"), "Healthcheck")
 }

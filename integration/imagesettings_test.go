@@ -43,7 +43,7 @@ retries = 5
 			Healthcheck struct{ StartInterval time.Duration }
 		} `json:"config"`
 	}
-	if err := json.Unmarshal(rawConfig(t, res.Layout), &raw); err != nil {
+	if err := json.Unmarshal(rawConfig(t, res.Image), &raw); err != nil {
 		t.Fatal(err)
 	}
 	wantEqual(t, "StartInterval", raw.Config.Healthcheck.StartInterval, 500*time.Millisecond)

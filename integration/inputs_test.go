@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acai-build/acai/integration/testbed"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
@@ -161,22 +162,11 @@ func TestSourceDateEpoch(t *testing.T) {
 	}
 }
 
-// rawConfig is the image config of the single image in an OCI layout, as JSON.
-func rawConfig(t *testing.T, layoutDir string) []byte {
+// rawConfig is the image's config as JSON, with the fields go-containerregistry's Go types
+// do not know (Healthcheck.StartInterval).
+func rawConfig(t *testing.T, img *testbed.Image) []byte {
 	t.Helper()
-	idx, err := layout.ImageIndexFromPath(layoutDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := idx.IndexManifest()
-	if err != nil || len(m.Manifests) != 1 {
-		t.Fatalf("index manifest: %v (%d manifests)", err, len(m.Manifests))
-	}
-	img, err := idx.Image(m.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dt, err := img.RawConfigFile()
+	dt, err := img.OCI.RawConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}

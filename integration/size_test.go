@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
 // The same app built by acai and by the hand-written recipe (testdata/handwritten), on
@@ -75,16 +74,7 @@ type sizes struct{ base, added, addedGz int64 }
 // rest are what the build added.
 func layerSizes(t *testing.T, img *testbed.Image) sizes {
 	t.Helper()
-	idx, err := layout.ImageIndexFromPath(img.Layout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := idx.IndexManifest()
-	im, err := idx.Image(m.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := im.Layers()
+	layers, err := img.OCI.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}

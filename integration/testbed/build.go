@@ -269,6 +269,7 @@ func (b *Bed) newOutput() (dir, tarPath string) {
 // Image is a built image, unpacked: its OCI layout, config and root filesystem.
 type Image struct {
 	Layout string
+	OCI    v1.Image // the image in the layout: its layers and raw config
 	Config *v1.ConfigFile
 	Bundle string // umoci bundle: rootfs/ and config.json
 	tmp    string
@@ -302,7 +303,7 @@ func (b *Bed) openImage(dir, tarPath string) (*Image, error) {
 	if out, err := exec.Command("umoci", "unpack", "--image", dir+":latest", bundle).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("umoci unpack: %v: %s", err, out)
 	}
-	return &Image{Layout: dir, Config: cfg, Bundle: bundle, tmp: b.tmp}, nil
+	return &Image{Layout: dir, OCI: img, Config: cfg, Bundle: bundle, tmp: b.tmp}, nil
 }
 
 // Rootfs is the unpacked root filesystem.
