@@ -116,6 +116,13 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 			if files != nil {
 				data = files.data
 			}
+			if files != nil && files.dockerignore == nil && parseErr == nil {
+				sizes, err := excludedSizes(ctx, bc, spec.ExcludedByName(a.AppExcludes(files.venvs, nil)))
+				if err != nil {
+					return nil, err
+				}
+				findings = append(findings, spec.ExcludedDirectoryFindings(sizes)...)
+			}
 			return lintResults(src.SourceMap, data, findings, parseErr), nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
@@ -133,7 +140,12 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 // buildImages builds the target for every requested platform, each from its own base
 // image resolution, and attaches SBOMs when asked.
 func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string) (*client.Result, error) {
-	buildContext, err := bc.MainContext(ctx)
+	appExcludes := a.AppExcludes(files.venvs, files.dockerignore)
+	excludes, err := files.transferExcludes(appExcludes)
+	if err != nil {
+		return nil, err
+	}
+	buildContext, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +163,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: a.AppExcludes(files.venvs, files.dockerignore), smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: appExcludes, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)

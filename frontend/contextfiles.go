@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // contextFiles are the build context's files the Acaifile depends on, read before the
@@ -138,7 +140,7 @@ func findVenvs(ctx context.Context, ref client.Reference) ([]string, error) {
 	var venvs []string
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
-		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
+		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + dir})
 		if err != nil || depth > 32 {
 			return err
 		}
@@ -241,4 +243,84 @@ func (cf *contextFiles) missingError() error {
 		Msg:  fmt.Sprintf("%q: %s is not in the build context (check the path and .dockerignore)", r.Text, strings.Join(slices.Compact(r.Paths), " or ")),
 		Hint: "add it to the build context, or fix the path (-r and -c are relative to the requirement file; local projects to the context's root)"}
 	return withSource(err, fileSourceMap(r.File, cf.data[r.File]))
+}
+
+// transferExcludes are the exclude patterns of the build context's transfer: what the app
+// copy leaves out by default (appExcludes: .git, virtual environments, caches, ...) is
+// not sent to the daemon at all, so a large .venv or .git costs no upload. Later patterns
+// win: the paths the install reads come back even inside a default exclusion (a wheel in
+// dist/ named by a requirement file), and the context's ignore file comes last, so its
+// own exclusions and ! lines decide over both.
+func (cf *contextFiles) transferExcludes(appExcludes []string) ([]string, error) {
+	ignored, err := ignorefile.ReadAll(bytes.NewReader(cf.dockerignore))
+	if err != nil {
+		return nil, fmt.Errorf("reading the context's ignore file: %w", err)
+	}
+	var needed []string
+	for _, in := range cf.inputs {
+		needed = append(needed, in...)
+	}
+	needed = append(needed, slices.Collect(maps.Keys(cf.data))...)
+	slices.Sort(needed)
+	out := slices.Clone(appExcludes)
+	for _, p := range slices.Compact(needed) {
+		if p != "." {
+			out = append(out, "!"+p)
+		}
+	}
+	return append(out, ignored...), nil
+}
+
+// maxMeasuredDirs bounds the directories excludedSizes lists, so that --check on a
+// context with a huge .git stays quick; a size measured up to the bound is a lower bound.
+const maxMeasuredDirs = 20000
+
+// excludedSizes measures, for --check, the directories the app copy leaves out
+// (patterns: spec.ExcludedByName of the app excludes), as the total size of their files
+// by directory path. It reads them from the context: only --check does this, never a
+// build.
+func excludedSizes(ctx context.Context, bc *dockerui.Client, patterns []string) (map[string]int64, error) {
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	ref, err := solveContext(ctx, bc, llb.IncludePatterns(patterns), "measure what the app copy leaves out")
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, p := range patterns {
+		names[path.Base(p)] = true
+	}
+	sizes := map[string]int64{}
+	listed := 0
+	var walk func(dir, root string) error
+	walk = func(dir, root string) error {
+		if listed++; listed > maxMeasuredDirs {
+			return nil
+		}
+		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + dir})
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Path)
+			switch {
+			case e.IsDir():
+				r := root
+				if r == "" && (names[e.Path] || slices.Contains(patterns, p)) {
+					r = p
+				}
+				if err := walk(p, r); err != nil {
+					return err
+				}
+			case root != "":
+				sizes[root] += e.Size
+			}
+		}
+		return nil
+	}
+	if err := walk("", ""); err != nil {
+		return nil, err
+	}
+	return sizes, nil
 }

@@ -1,11 +1,18 @@
 package integration
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+)
 
 // A project without a .dockerignore, as most Python repositories are: the runner's /app
 // gets the app and none of .git, a local .venv, a virtual environment under another name
 // (any directory holding a pyvenv.cfg), __pycache__, .pytest_cache or dist/. Touching .git
-// leaves the app layer cached; a ! line in .dockerignore brings dist/ back.
+// leaves the app layer cached; a ! line in .dockerignore brings dist/ back. What is left
+// out is not even sent to the daemon.
 func TestAppCopyLeavesOutWhatNeverBelongsInAnImage(t *testing.T) {
 	dir := project(t, "entrypoint = [\"python\", \"app.py\"]\n", map[string]string{
 		"app.py":                            "import pkg.m; print(pkg.m.WORD)\n",
@@ -22,9 +29,18 @@ func TestAppCopyLeavesOutWhatNeverBelongsInAnImage(t *testing.T) {
 		".pytest_cache/v/cache/lastfailed":        "{}",
 		"dist/app-1.0-py3-none-any.whl":           "a built wheel",
 	})
+	// A large file inside .venv: left out of the context transfer, not only of the copy.
+	setFile(t, dir, ".venv/lib/python3.11/site-packages/big.so", strings.Repeat("x", 12<<20))
 	o := standinBuild(t, dir)
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "output", run(t, res.Image), "slim")
+	var sent int64
+	for _, st := range res.Steps {
+		sent += st.Transferred
+	}
+	if sent == 0 || sent > 1<<20 {
+		t.Errorf("the build transferred %d bytes of context; want some, and none of the 12 MiB in .venv:\n%s", sent, res.Log)
+	}
 	for _, absent := range []string{"/app/.git", "/app/.venv", "/app/tools/env", "/app/pkg/__pycache__", "/app/.pytest_cache", "/app/dist"} {
 		if res.Exists(absent) {
 			t.Errorf("%s is in the runner", absent)
@@ -40,10 +56,29 @@ func TestAppCopyLeavesOutWhatNeverBelongsInAnImage(t *testing.T) {
 		t.Errorf("a change inside .git re-ran the app copy:\n%s", res.Log)
 	}
 
+	// --check tells why such a context is slow to upload for other tools.
+	wantEqual(t, "--check without .dockerignore", largeExcluded(t, dir), `[".venv holds 12.0 MB and the context has no .dockerignore"]`)
+
 	setFile(t, dir, ".dockerignore", "!dist\n")
+	wantEqual(t, "--check with a .dockerignore", largeExcluded(t, dir), "[]")
 	res = mustBuild(t, bed.BuildInProcess, o)
 	readFile(t, res.Image, "/app/dist/app-1.0-py3-none-any.whl")
 	if res.Exists("/app/.git") {
 		t.Errorf("the ! line brought back more than dist/")
 	}
+}
+
+// largeExcluded is what --check reports as LargeExcludedDirectory for the project, each
+// message up to its first colon.
+func largeExcluded(t *testing.T, dir string) string {
+	t.Helper()
+	var results lint.LintResults
+	subrequest(t, dir, "frontend.lint", &results)
+	var got []string
+	for _, w := range results.Warnings {
+		if w.RuleName == "LargeExcludedDirectory" {
+			got = append(got, strings.SplitN(w.Detail, ":", 2)[0])
+		}
+	}
+	return fmt.Sprintf("%q", got)
 }

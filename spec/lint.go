@@ -32,11 +32,12 @@ var (
 	RuleNoDepsUnpinned         = Rule{"NoDepsUnpinned", "With no_deps = true every requirement must be pinned, or the install is not reproducible and may be incomplete."}
 	RuleCredentialsInBuildArg  = Rule{"CredentialsInBuildArg", "A PIP_ or UV_ build arg carries credentials; acai does not pass it to the install, because build records keep build args."}
 	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile, or one it includes (-r, -c), is not in the build context."}
+	RuleLargeExcludedDirectory = Rule{"LargeExcludedDirectory", "The build context has no .dockerignore and holds a large directory acai leaves out (a virtual environment, .git, a cache): acai does not send it, but other builds of this directory upload it."}
 )
 
 // Rules lists every rule, in the order findings are reported.
 var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
-	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg}
+	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleLargeExcludedDirectory}
 
 // credentialNamePattern are build-arg names that hold a secret by their name.
 var credentialNamePattern = regexp.MustCompile(`(?i)(PASSWORD|TOKEN|SECRET|_AUTH|CREDENTIAL)`)
@@ -71,6 +72,36 @@ func BuildArgFindings(args map[string]string) []Finding {
 		if CredentialArg(k, args[k]) {
 			out = append(out, Finding{Rule: RuleCredentialsInBuildArg, Key: "build-arg:" + k,
 				Message: fmt.Sprintf("build arg %s carries credentials, so acai does not pass it to the install; build records keep build args: pass them as a secret instead (--secret id=netrc or --secret id=pip.conf)", k)})
+		}
+	}
+	return out
+}
+
+// LargeExcludedThreshold is the size from which LargeExcludedDirectory reports a directory.
+const LargeExcludedThreshold = 10 << 20
+
+// ExcludedDirectoryFindings are the LargeExcludedDirectory findings for the sizes (in
+// bytes) of the directories the app copy leaves out, measured in a context without an
+// ignore file. They have no Acaifile line.
+func ExcludedDirectoryFindings(sizes map[string]int64) []Finding {
+	var out []Finding
+	for _, dir := range slices.Sorted(maps.Keys(sizes)) {
+		if sizes[dir] >= LargeExcludedThreshold {
+			out = append(out, Finding{Rule: RuleLargeExcludedDirectory, Key: "context:" + dir,
+				Message: fmt.Sprintf("%s holds %.1f MB and the context has no .dockerignore: acai leaves it out of the image and of its context transfer, but `docker build` of a Dockerfile here and other tools upload it; list it in a .dockerignore", dir, float64(sizes[dir])/(1<<20))})
+		}
+	}
+	return out
+}
+
+// ExcludedByName are the patterns that name a path (.git, **/.venv, dist, a virtual
+// environment's directory), not a glob (**/*.pyc) or a ! line: those that can be
+// directories, which LargeExcludedDirectory measures.
+func ExcludedByName(patterns []string) []string {
+	var out []string
+	for _, p := range patterns {
+		if !strings.HasPrefix(p, "!") && !strings.ContainsAny(strings.TrimPrefix(p, "**/"), "*?[") {
+			out = append(out, p)
 		}
 	}
 	return out

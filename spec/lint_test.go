@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -102,5 +103,20 @@ func TestCredentialBuildArgs(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "build-arg:PIP_EXTRA_INDEX_URL build-arg:PIP_INDEX_URL build-arg:UV_INDEX_PASSWORD" {
 		t.Errorf("findings for %v", got)
+	}
+}
+
+func TestLargeExcludedDirectory(t *testing.T) {
+	got := ExcludedByName([]string{"**/.git", "**/*.pyc", "dist", "tools/env", "!dist", "**/.venv"})
+	if fmt.Sprint(got) != "[**/.git dist tools/env **/.venv]" {
+		t.Errorf("ExcludedByName = %v", got)
+	}
+	fs := ExcludedDirectoryFindings(map[string]int64{".venv": 300 << 20, ".git": LargeExcludedThreshold - 1, "dist": LargeExcludedThreshold})
+	var msgs []string
+	for _, f := range fs {
+		msgs = append(msgs, f.Message[:strings.Index(f.Message, " and")])
+	}
+	if fmt.Sprint(msgs) != "[.venv holds 300.0 MB dist holds 10.0 MB]" {
+		t.Errorf("findings = %q", msgs)
 	}
 }

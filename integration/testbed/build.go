@@ -95,6 +95,9 @@ type Step struct {
 	Cached   bool
 	Error    string
 	Duration time.Duration // from start to completion, as BuildKit reported them
+	// Transferred is what a local source sent from the client ("transferring
+	// context: 2.1kB"), in bytes (in-process builds).
+	Transferred int64
 }
 
 // Step finds the step whose name contains s.
@@ -437,12 +440,7 @@ func newRecorder(ch chan *client.SolveStatus) *recorder {
 				r.warnings = append(r.warnings, string(w.Short))
 			}
 			for _, v := range s.Vertexes {
-				st, ok := r.steps[v.Digest.String()]
-				if !ok {
-					st = &Step{}
-					r.steps[v.Digest.String()] = st
-					r.order = append(r.order, v.Digest.String())
-				}
+				st := r.step(v.Digest.String())
 				st.Name = v.Name
 				st.Cached = st.Cached || v.Cached
 				if v.Started != nil && v.Completed != nil {
@@ -452,10 +450,26 @@ func newRecorder(ch chan *client.SolveStatus) *recorder {
 					st.Error = v.Error
 				}
 			}
+			for _, v := range s.Statuses {
+				if st := r.step(v.Vertex.String()); strings.HasPrefix(v.ID, "transferring") {
+					st.Transferred = max(st.Transferred, v.Current)
+				}
+			}
 			r.mu.Unlock()
 		}
 	}()
 	return r
+}
+
+// step is the vertex's step, added in first-seen order.
+func (r *recorder) step(digest string) *Step {
+	st, ok := r.steps[digest]
+	if !ok {
+		st = &Step{}
+		r.steps[digest] = st
+		r.order = append(r.order, digest)
+	}
+	return st
 }
 
 func (r *recorder) wait() ([]Step, []string) {
