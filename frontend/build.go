@@ -104,6 +104,17 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 			return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
 		}
 	}
+	if a.LockKind() == spec.LockPoetry {
+		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
+		if files.lockRequirements, err = a.PoetryRequirements(files.data[a.Lock], files.data[pyproject]); err != nil {
+			for _, f := range []string{a.Lock, pyproject} {
+				if se := (*spec.Error)(nil); errors.As(err, &se) && se.Filename == f {
+					err = withSource(err, fileSourceMap(f, files.data[f]))
+				}
+			}
+			return nil, nil, nil, err
+		}
+	}
 	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
 }
 
@@ -163,7 +174,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: appExcludes, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: appExcludes, lockRequirements: files.lockRequirements, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)

@@ -36,6 +36,9 @@ type contextFiles struct {
 	// dockerignore is the context's ignore file, whose ! lines bring back what the app
 	// copy leaves out by default.
 	dockerignore []byte
+	// lockRequirements are a poetry.lock's packages as a requirement file, exported
+	// from the lock read here (spec.PoetryRequirements).
+	lockRequirements []byte
 }
 
 // readContextFiles reads the files the Acaifile depends on from the build context
@@ -55,6 +58,8 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	switch {
 	case a.LockKind() == spec.LockUV:
 		plain = append(plain, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.LockKind() == spec.LockPoetry: // exported here: read as well
+		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
 	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
 		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
 		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)

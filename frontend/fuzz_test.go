@@ -34,7 +34,7 @@ func FuzzConvert(f *testing.F) {
 			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), projectInstallable: true}
 		st := base.state
 		if a.Lock != "" {
-			st = c.install(st, lockCommand(a), "lock")
+			st = c.install(st, lockCommand(a, nil), "lock")
 			st = c.install(st, projectCommand(a, c.appExcludes), "lock")
 		}
 		st = c.install(st, requirementsCommand(a, a.Requirements, a.Packages), "requirements")

@@ -59,6 +59,9 @@ type command struct {
 	inputs  []string
 	project []string // exclude patterns of the project mount; nil: no project mount
 	dir     string   // working directory
+	// generated are files acai writes for the step (name → content), mounted at
+	// requirementsMount beside the inputs: a poetry.lock's exported requirements.
+	generated map[string][]byte
 }
 
 // target is the installer's options that put packages into the dependency directory:
@@ -121,16 +124,28 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 	return command{tool: tool, args: args, what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount}
 }
 
+// poetryRequirementsFile is the name of a poetry.lock's exported requirements in the
+// install step.
+const poetryRequirementsFile = "acai-poetry-lock.txt"
+
 // lockCommand installs the lock's packages exactly as locked, the project itself aside:
 // its only inputs are the lock and, for uv.lock, the project's pyproject.toml, so an
 // app-code change never re-runs it. uv.lock is exported (uv export --locked, which fails
-// when the lock is out of date with pyproject.toml) and installed without resolving.
-func lockCommand(a *spec.Acaifile) command {
+// when the lock is out of date with pyproject.toml) and installed without resolving. A
+// poetry.lock comes exported already (lockRequirements, spec.PoetryRequirements): the
+// step's only input is that file.
+func lockCommand(a *spec.Acaifile, lockRequirements []byte) command {
 	install := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
 	install = append(install, indexOptions(a.Build)...)
-	if a.LockKind() == spec.LockPylock {
+	switch a.LockKind() {
+	case spec.LockPylock:
 		return command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
 			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount}
+	case spec.LockPoetry:
+		groups := strings.Join(append([]string{spec.PoetryMainGroup}, a.Build.Groups...), ",")
+		return command{tool: uv, args: append(install, "--no-deps", "--require-hashes", "-r", path.Join(requirementsMount, poetryRequirementsFile)),
+			what:      "uv pip install --no-deps --require-hashes (" + a.Lock + ", groups " + groups + ")",
+			generated: map[string][]byte{poetryRequirementsFile: lockRequirements}, dir: requirementsMount}
 	}
 	export := []string{uvMount + "/uv", "export", "--locked", "--no-dev", "--no-emit-project", "--format", "requirements.txt", "--output-file", "/tmp/acai-locked.txt"}
 	for _, e := range a.Build.Extras {
@@ -164,7 +179,7 @@ func (c *converter) install(st llb.State, cmd command, keys ...string) llb.State
 	run := []llb.RunOption{
 		llb.Args(cmd.args),
 		// Writable (its changes are dropped): pip builds local projects in their directory.
-		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, keys[0])),
+		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, cmd.generated, keys[0])),
 		// pip resolves local projects and --find-links against the directory it runs in: the
 		// context's root, as for a user who runs pip from the project's root.
 		llb.Dir(cmd.dir),

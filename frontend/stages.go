@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"maps"
 	"slices"
 	"strings"
 
@@ -54,9 +55,12 @@ type converter struct {
 	inputs map[string][]string // requirement file → every context path pip opens for it
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
-	// projectInstallable: the uv.lock project has a [build-system], so it is installed
+	// projectInstallable: the lock's project has a [build-system], so it is installed
 	// itself (a project without one is an application uv does not install either).
 	projectInstallable bool
+	// lockRequirements are a poetry.lock's packages as a requirement file
+	// (spec.PoetryRequirements); nil for other locks.
+	lockRequirements []byte
 	uvImage            *stage // the uv image, when uv installs
 	smap               *llb.SourceMap
 	platform           ocispecs.Platform
@@ -219,7 +223,8 @@ func builderBase(a *spec.Acaifile) (string, []string) {
 // projects and --find-links directories they name. The install depends on nothing else,
 // so editing app code never re-runs it: the copies' cache keys are the checksums of
 // these paths alone.
-func (c *converter) requirementFiles(files []string, key string) llb.State {
+// Files acai generated for the step (generated) are written beside them.
+func (c *converter) requirementFiles(files []string, generated map[string][]byte, key string) llb.State {
 	var paths []string
 	for _, f := range files {
 		if in, ok := c.inputs[f]; ok {
@@ -232,6 +237,9 @@ func (c *converter) requirementFiles(files []string, key string) llb.State {
 	for _, f := range outermost(paths) {
 		st = st.File(llb.Copy(*c.context, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
 			c.opts(stageDeps, "copy "+f, key)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(generated)) {
+		st = st.File(llb.Mkfile(path.Join("/", name), 0o644, generated[name]), c.opts(stageDeps, "write "+name, key)...)
 	}
 	return st
 }
@@ -262,7 +270,7 @@ func (c *converter) depsStage(builder *stage) llb.State {
 			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
 	}
 	if c.spec.Lock != "" {
-		st = c.install(st, lockCommand(c.spec), "lock")
+		st = c.install(st, lockCommand(c.spec, c.lockRequirements), "lock")
 		if c.projectInstallable {
 			st = c.install(st, projectCommand(c.spec, c.appExcludes), "lock")
 		}

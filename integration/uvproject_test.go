@@ -150,7 +150,7 @@ func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setFile(t, dir, "Dockerfile", frontend.EjectProject(a, true))
+	setFile(t, dir, "Dockerfile", frontend.EjectProject(a, frontend.Project{Installable: true}))
 	o.Filename = "Dockerfile"
 	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, o)
 	wantEqual(t, "files in /opt/venv", tree(t, fromDockerfile.Image, "/opt/venv"), tree(t, fromAcai.Image, "/opt/venv"))

@@ -18,7 +18,7 @@ type Acaifile struct {
 	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages; defaults to the newest release paired with python."`
 	Requirements StringList        `toml:"requirements" doc:"Requirement file(s) in the build context, as pip install -r takes them."`
 	Packages     []string          `toml:"packages" doc:"Inline requirement specifiers (PEP 508), e.g. \"requests==2.32.3\"."`
-	Lock         string            `toml:"lock" doc:"A lock file in the build context, installed exactly as locked by uv: uv.lock (with its pyproject.toml beside it; the project itself is then installed, non-editable) or pylock.toml (PEP 751). Default: uv.lock or pylock.toml at the context's root when no requirements, packages or lock are named."`
+	Lock         string            `toml:"lock" doc:"A lock file in the build context, installed exactly as locked by uv: uv.lock or poetry.lock (each with its pyproject.toml beside it; the project itself is then installed, non-editable) or pylock.toml (PEP 751). Default: uv.lock, pylock.toml or poetry.lock at the context's root when no requirements, packages or lock are named."`
 	APK          []string          `toml:"apk" doc:"Alpine packages the runner needs at run time (added with apk add --no-cache)."`
 	Entrypoint   Command           `toml:"entrypoint" doc:"Image ENTRYPOINT: a list (exec form) or a string (run with /bin/sh -c)."`
 	Cmd          Command           `toml:"cmd" doc:"Image CMD: a list (exec form) or a string (run with /bin/sh -c)."`
@@ -66,21 +66,24 @@ const (
 const (
 	LockUV     = "uv.lock"
 	LockPylock = "pylock.toml"
+	LockPoetry = "poetry.lock"
 )
 
-// LockKind is LockUV or LockPylock for the Acaifile's lock, "" without one.
+// LockKind is LockUV, LockPoetry or LockPylock for the Acaifile's lock, "" without one.
 func (a *Acaifile) LockKind() string {
 	switch base := path.Base(a.Lock); {
 	case a.Lock == "":
 		return ""
 	case base == LockUV:
 		return LockUV
+	case base == LockPoetry:
+		return LockPoetry
 	default:
 		return LockPylock
 	}
 }
 
-// ProjectDir is the directory of the uv.lock project (its pyproject.toml is there).
+// ProjectDir is the directory of the lock's project (its pyproject.toml is there).
 func (a *Acaifile) ProjectDir() string { return path.Dir(a.Lock) }
 
 // Layouts of the installed dependencies in the runner.

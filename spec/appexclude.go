@@ -68,9 +68,21 @@ func (a *Acaifile) appNames(pattern string) bool {
 // HasBuildSystem reports whether a pyproject.toml declares a [build-system]: a project uv
 // installs itself. Without one, uv treats the project as an application and installs only
 // its dependencies, and so does acai.
+// A Poetry project with package-mode = false is an application too.
 func HasBuildSystem(pyproject []byte) bool {
 	var doc struct {
 		BuildSystem map[string]any `toml:"build-system"`
+		Tool        struct {
+			Poetry struct {
+				PackageMode *bool `toml:"package-mode"`
+			} `toml:"poetry"`
+		} `toml:"tool"`
 	}
-	return toml.Unmarshal(pyproject, &doc) == nil && doc.BuildSystem != nil
+	if toml.Unmarshal(pyproject, &doc) != nil {
+		return false
+	}
+	if m := doc.Tool.Poetry.PackageMode; m != nil && !*m {
+		return false
+	}
+	return doc.BuildSystem != nil
 }

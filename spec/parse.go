@@ -68,7 +68,7 @@ type ContextFiles struct {
 }
 
 // DetectedLocks are the lock files acai finds by itself, in the order it looks for them.
-var DetectedLocks = []string{LockUV, LockPylock}
+var DetectedLocks = []string{LockUV, LockPylock, LockPoetry}
 
 // PythonVersionFile is the file ContextFiles.PythonVersion comes from.
 const PythonVersionFile = ".python-version"
@@ -118,6 +118,8 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 			a.Lock, a.LockFrom = LockUV, "detected"
 		case slices.Contains(files.Present, LockPylock):
 			a.Lock, a.LockFrom = LockPylock, "detected"
+		case slices.Contains(files.Present, LockPoetry) && slices.Contains(files.Present, "pyproject.toml"):
+			a.Lock, a.LockFrom = LockPoetry, "detected"
 		}
 	}
 	if err := a.validate(); err != nil {

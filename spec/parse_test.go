@@ -306,6 +306,9 @@ func TestLockKeysAndDetection(t *testing.T) {
 		{"", []string{"pyproject.toml", "uv.lock"}, "uv.lock"},
 		{"", []string{"uv.lock"}, ""}, // a uv.lock needs its pyproject.toml
 		{"", []string{"pylock.toml", "pyproject.toml"}, "pylock.toml"},
+		{"", []string{"poetry.lock", "pyproject.toml"}, "poetry.lock"},
+		{"", []string{"poetry.lock"}, ""}, // so does a poetry.lock
+		{"", []string{"poetry.lock", "pyproject.toml", "uv.lock"}, "uv.lock"},
 		{"requirements = \"r.txt\"\n", []string{"pyproject.toml", "uv.lock"}, ""},
 	} {
 		a, err := ParseWithContext("Acaifile", []byte(c.acaifile), ContextFiles{Present: c.present})
@@ -317,7 +320,8 @@ func TestLockKeysAndDetection(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ src, want string }{
-		{"lock = \"poetry.lock\"\n", "poetry.lock is not installed by acai yet"},
+		{"lock = \"poetry.lock\"\n[build]\nextras = [\"a\"]\n", "`build.extras` is not supported with a poetry.lock"},
+		{"lock = \"poetry.lock\"\n[build]\ngroups = [\"main\"]\n", "the main group is always installed"},
 		{"lock = \"deps.lock\"\n", "not a lock file acai installs"},
 		{"lock = \"uv.lock\"\n[build]\ninstaller = \"pip\"\n", "installed by uv, not pip"},
 		{"[build]\ninstaller = \"conda\"\n", "unknown `build.installer`"},

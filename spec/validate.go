@@ -121,11 +121,8 @@ func (p *parser) lock(a *Acaifile) {
 		p.contextPath("lock", a.Lock, false)
 		base := path.Base(a.Lock)
 		switch {
-		case base == "poetry.lock":
-			p.fail("lock", "export it for now: poetry export -f requirements.txt -o requirements.txt, then requirements = \"requirements.txt\"",
-				"poetry.lock is not installed by acai yet")
-		case base != LockUV && base != LockPylock && !pylockPattern.MatchString(base):
-			p.fail("lock", `name a uv.lock, or a PEP 751 pylock.toml (pylock.NAME.toml)`, "`lock` %q is not a lock file acai installs", a.Lock)
+		case base != LockUV && base != LockPoetry && base != LockPylock && !pylockPattern.MatchString(base):
+			p.fail("lock", `name a uv.lock, a poetry.lock, or a PEP 751 pylock.toml (pylock.NAME.toml)`, "`lock` %q is not a lock file acai installs", a.Lock)
 		}
 	}
 	b := a.Build
@@ -135,12 +132,21 @@ func (p *parser) lock(a *Acaifile) {
 	if a.Lock != "" && b.Installer == InstallerPip {
 		p.fail("build.installer", `remove installer = "pip": uv installs the lock`, "a lock is installed by uv, not pip")
 	}
-	if a.LockKind() != LockUV {
+	switch a.LockKind() {
+	case LockUV:
+	case LockPoetry:
+		if len(b.Extras) > 0 {
+			p.fail("build.extras", "put the extra's packages in a dependency group and select it with `build.groups`", "`build.extras` is not supported with a poetry.lock yet")
+		}
+		if slices.Contains(b.Groups, PoetryMainGroup) {
+			p.fail("build.groups", "remove it", "the main group is always installed")
+		}
+	default:
 		if len(b.Extras) > 0 {
 			p.fail("build.extras", "name the extras in your requirements instead (\"pkg[extra]\")", "`build.extras` selects extras of a uv.lock project; there is none")
 		}
 		if len(b.Groups) > 0 {
-			p.fail("build.groups", "list the group's packages in a requirement file instead", "`build.groups` selects dependency groups of a uv.lock project; there is none")
+			p.fail("build.groups", "list the group's packages in a requirement file instead", "`build.groups` selects dependency groups of a uv.lock or poetry.lock project; there is none")
 		}
 	}
 	if a.Lock != "" && b.NoDeps {

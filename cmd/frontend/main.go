@@ -67,7 +67,14 @@ func command(name string, args []string) error {
 			return err
 		}
 		pyproject, _ := os.ReadFile(filepath.Join(root, a.ProjectDir(), "pyproject.toml"))
-		text = []byte(frontend.EjectProject(a, spec.HasBuildSystem(pyproject)))
+		project := frontend.Project{Installable: spec.HasBuildSystem(pyproject)}
+		if a.LockKind() == spec.LockPoetry {
+			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
+			if project.LockRequirements, err = a.PoetryRequirements(lock, pyproject); err != nil {
+				return err
+			}
+		}
+		text = []byte(frontend.EjectProject(a, project))
 	default:
 		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`", name)
 	}

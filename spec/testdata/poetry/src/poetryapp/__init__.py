@@ -1,0 +1,6 @@
+import cowsay
+import yaml
+
+
+def main():
+    print(cowsay.get_output_string("cow", yaml.safe_load("word: poetry")["word"]))
