@@ -5,8 +5,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"path"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -61,10 +61,10 @@ type converter struct {
 	// lockRequirements are a poetry.lock's packages as a requirement file
 	// (spec.PoetryRequirements); nil for other locks.
 	lockRequirements []byte
-	uvImage            *stage // the uv image, when uv installs
-	smap               *llb.SourceMap
-	platform           ocispecs.Platform
-	context            *llb.State
+	uvImage          *stage // the uv image, when uv installs
+	smap             *llb.SourceMap
+	platform         ocispecs.Platform
+	context          *llb.State
 
 	// base images, resolved once per platform even when two stages use one
 	images map[string]*stage
