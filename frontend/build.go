@@ -93,16 +93,14 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cf := spec.ContextFiles{PythonVersion: files.data[spec.PythonVersionFile]}
+	cf := spec.ContextFiles{Read: true, PythonVersion: files.data[spec.PythonVersionFile], Pyproject: files.data[spec.PyprojectFile]}
 	for _, f := range append(slices.Clone(spec.DetectedLocks), "pyproject.toml") {
 		if _, ok := files.data[f]; ok {
 			cf.Present = append(cf.Present, f)
 		}
 	}
-	if cf.PythonVersion != nil || len(cf.Present) > 0 {
-		if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
-			return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
-		}
+	if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
+		return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
 	}
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
@@ -174,7 +172,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, inputs: files.inputs, projectInstallable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), "pyproject.toml")]), appExcludes: appExcludes, lockRequirements: files.lockRequirements, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := &converter{bc: bc, spec: a, inputs: files.inputs, project: Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements, Members: files.members}, appExcludes: appExcludes, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)

@@ -39,6 +39,9 @@ type contextFiles struct {
 	// lockRequirements are a poetry.lock's packages as a requirement file, exported
 	// from the lock read here (spec.PoetryRequirements).
 	lockRequirements []byte
+	// members are the uv workspace's member directories, relative to the project's
+	// (their pyproject.toml files are in data).
+	members []string
 }
 
 // readContextFiles reads the files the Acaifile depends on from the build context
@@ -115,6 +118,9 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		}
 		pending = next
 	}
+	if err := cf.readWorkspace(ctx, bc, a); err != nil {
+		return nil, err
+	}
 	found, err := existingPaths(ctx, bc, paths)
 	if err != nil {
 		return nil, err
@@ -136,6 +142,72 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		}
 	}
 	return cf, nil
+}
+
+// readWorkspace finds the members of a uv.lock project's workspace
+// ([tool.uv.workspace]) and reads their pyproject.toml files, which uv reads to check
+// the lock: one more small solve, only for a workspace.
+func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) error {
+	// The lock named, or about to be detected (spec.ParseWithContext).
+	detected := a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0 && cf.data[spec.LockUV] != nil
+	if a.LockKind() != spec.LockUV && !detected {
+		return nil
+	}
+	dir := a.ProjectDir()
+	ws := spec.UVWorkspaceOf(cf.data[path.Join(dir, spec.PyprojectFile)])
+	if ws == nil {
+		return nil
+	}
+	ref, err := solveContext(ctx, bc, llb.IncludePatterns(ws.MemberPatterns(dir)), "load the uv workspace members' pyproject.toml")
+	if err != nil {
+		return err
+	}
+	var walk func(d string) error
+	walk = func(d string) error {
+		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + d})
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			p := path.Join(d, e.Path)
+			if e.IsDir() {
+				if err := walk(p); err != nil {
+					return err
+				}
+				continue
+			}
+			member, err := filepathRel(dir, path.Dir(p))
+			if e.Path != spec.PyprojectFile || err != nil || member == "." || ws.Excludes(member) {
+				continue
+			}
+			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
+			if err != nil {
+				return err
+			}
+			cf.data[p] = dt
+			cf.members = append(cf.members, member)
+		}
+		return nil
+	}
+	if err := walk(""); err != nil {
+		return err
+	}
+	slices.Sort(cf.members)
+	return nil
+}
+
+// filepathRel is target relative to base, both clean slash paths, target inside base.
+func filepathRel(base, target string) (string, error) {
+	if base == "." {
+		return target, nil
+	}
+	if target == base {
+		return ".", nil
+	}
+	if rest, ok := strings.CutPrefix(target, base+"/"); ok {
+		return rest, nil
+	}
+	return "", fmt.Errorf("%s is not inside %s", target, base)
 }
 
 // findVenvs lists the directories holding a pyvenv.cfg in ref, a read of the context

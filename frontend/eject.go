@@ -24,6 +24,10 @@ type Project struct {
 	// LockRequirements are a poetry.lock's packages as a requirement file
 	// (spec.PoetryRequirements), written into the Dockerfile.
 	LockRequirements []byte
+	// Members are a uv workspace's member directories, relative to the project's: their
+	// pyproject.toml files are inputs of the locked install, and they are installed with
+	// the project.
+	Members []string
 }
 
 // generatedStage holds, in an ejected Dockerfile, the files acai generates for a step.
@@ -197,16 +201,10 @@ func (d *dockerfile) install(cmd command) {
 	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(cmd.args))
 }
 
-// installDeps writes the dependency installs of the deps stage, in depsStage's order.
+// installDeps writes the dependency installs of the deps stage, as depsStage does.
 func (d *dockerfile) installDeps(a *spec.Acaifile, p Project) {
-	if a.Lock != "" {
-		d.install(lockCommand(a, p.LockRequirements))
-		if p.Installable {
-			d.install(projectCommand(a, a.AppExcludes(nil, nil)))
-		}
-	}
-	if len(a.Requirements)+len(a.Packages) > 0 {
-		d.install(requirementsCommand(a, a.Requirements, a.Packages))
+	for _, cmd := range depsCommands(a, p, a.AppExcludes(nil, nil)) {
+		d.install(cmd)
 	}
 }
 

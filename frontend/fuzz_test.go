@@ -31,14 +31,9 @@ func FuzzConvert(f *testing.F) {
 		local := llb.Local("context")
 		base := &stage{state: llb.Image("python:3.12-alpine3.24"), config: &dockerspec.DockerOCIImage{}}
 		c := &converter{bc: &dockerui.Client{}, spec: a, context: &local, platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), projectInstallable: true}
-		st := base.state
-		if a.Lock != "" {
-			st = c.install(st, lockCommand(a, nil), "lock")
-			st = c.install(st, projectCommand(a, c.appExcludes), "lock")
-		}
-		st = c.install(st, requirementsCommand(a, a.Requirements, a.Packages), "requirements")
-		st = c.install(st, requirementsCommand(a, a.Test.Requirements, a.Test.Packages), "test.requirements")
+			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), project: Project{Installable: true}}
+		st := c.depsStage(base)
+		st = c.install(st, requirementsCommand(a, a.Test.Requirements, a.Test.Packages))
 		if _, err := st.Marshal(ctx); err != nil {
 			t.Fatalf("marshal: %v", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/acai-build/acai/spec"
@@ -62,6 +63,27 @@ type command struct {
 	// generated are files acai writes for the step (name → content), mounted at
 	// requirementsMount beside the inputs: a poetry.lock's exported requirements.
 	generated map[string][]byte
+	keys      []string // the Acaifile keys the step comes from, for its errors
+}
+
+// depsCommands are the dependency installs of the deps stage, in order: the lock (or the
+// pyproject.toml found with no lock), the project itself, then the requirement files
+// and packages. acai's LLB and the ejected Dockerfile both run these.
+func depsCommands(a *spec.Acaifile, p Project, excludes []string) []command {
+	var out []command
+	switch {
+	case a.Lock != "":
+		out = append(out, lockCommand(a, p))
+	case a.UnlockedProject:
+		out = append(out, unlockedProjectCommand(a))
+	}
+	if (a.Lock != "" || a.UnlockedProject) && (p.Installable || len(p.Members) > 0) {
+		out = append(out, projectCommand(a, p, excludes))
+	}
+	if len(a.Requirements)+len(a.Packages) > 0 {
+		out = append(out, requirementsCommand(a, a.Requirements, a.Packages))
+	}
+	return out
 }
 
 // target is the installer's options that put packages into the dependency directory:
@@ -121,7 +143,24 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 	if tool == uv {
 		what = "uv pip install "
 	}
-	return command{tool: tool, args: args, what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount}
+	return command{tool: tool, args: args, what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount, keys: []string{"requirements", "packages"}}
+}
+
+// unlockedProjectCommand installs the dependencies a pyproject.toml declares, found with
+// no lock (uv pip install -r pyproject.toml, with the extras and groups): resolved at
+// build time, so not reproducible (rule UnlockedProject). Its only input is pyproject.toml.
+func unlockedProjectCommand(a *spec.Acaifile) command {
+	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
+	args = append(args, indexOptions(a.Build)...)
+	args = append(args, "-r", spec.PyprojectFile)
+	for _, e := range a.Build.Extras {
+		args = append(args, "--extra", e)
+	}
+	for _, g := range a.Build.Groups {
+		args = append(args, "--group", g)
+	}
+	return command{tool: uv, args: args, what: "uv pip install -r pyproject.toml (no lock: resolved at build time)",
+		inputs: []string{spec.PyprojectFile}, dir: requirementsMount, keys: []string{"lock"}}
 }
 
 // poetryRequirementsFile is the name of a poetry.lock's exported requirements in the
@@ -134,20 +173,22 @@ const poetryRequirementsFile = "acai-poetry-lock.txt"
 // when the lock is out of date with pyproject.toml) and installed without resolving. A
 // poetry.lock comes exported already (lockRequirements, spec.PoetryRequirements): the
 // step's only input is that file.
-func lockCommand(a *spec.Acaifile, lockRequirements []byte) command {
+func lockCommand(a *spec.Acaifile, p Project) command {
 	install := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
 	install = append(install, indexOptions(a.Build)...)
 	switch a.LockKind() {
 	case spec.LockPylock:
 		return command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
-			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount}
+			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount, keys: []string{"lock"}}
 	case spec.LockPoetry:
 		groups := strings.Join(append([]string{spec.PoetryMainGroup}, a.Build.Groups...), ",")
 		return command{tool: uv, args: append(install, "--no-deps", "--require-hashes", "-r", path.Join(requirementsMount, poetryRequirementsFile)),
 			what:      "uv pip install --no-deps --require-hashes (" + a.Lock + ", groups " + groups + ")",
-			generated: map[string][]byte{poetryRequirementsFile: lockRequirements}, dir: requirementsMount}
+			generated: map[string][]byte{poetryRequirementsFile: p.LockRequirements}, dir: requirementsMount, keys: []string{"lock"}}
 	}
-	export := []string{uvMount + "/uv", "export", "--locked", "--no-dev", "--no-emit-project", "--format", "requirements.txt", "--output-file", "/tmp/acai-locked.txt"}
+	// --no-emit-workspace: neither the project nor a workspace member, which are
+	// installed from their sources by projectCommand.
+	export := []string{uvMount + "/uv", "export", "--locked", "--no-dev", "--no-emit-workspace", "--format", "requirements.txt", "--output-file", "/tmp/acai-locked.txt"}
 	for _, e := range a.Build.Extras {
 		export = append(export, "--extra", e)
 	}
@@ -156,26 +197,47 @@ func lockCommand(a *spec.Acaifile, lockRequirements []byte) command {
 	}
 	install = append(install, "--no-deps", "-r", "/tmp/acai-locked.txt")
 	script := shellWords(export) + " && " + shellWords(install)
-	pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
-	return command{tool: uv, args: []string{"/bin/sh", "-c", script},
-		what:   "uv sync --locked --no-dev --no-install-project (" + a.Lock + ")",
-		inputs: []string{a.Lock, pyproject}, dir: path.Join(requirementsMount, a.ProjectDir())}
+	inputs := []string{a.Lock, path.Join(a.ProjectDir(), spec.PyprojectFile)}
+	what := "uv sync --locked --no-dev --no-install-project (" + a.Lock + ")"
+	if len(p.Members) > 0 {
+		what = "uv sync --locked --no-dev --no-install-workspace (" + a.Lock + ", " + strconv.Itoa(len(p.Members)) + " members)"
+		for _, m := range p.Members {
+			inputs = append(inputs, path.Join(a.ProjectDir(), m, spec.PyprojectFile))
+		}
+	}
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: what,
+		inputs: inputs, dir: path.Join(requirementsMount, a.ProjectDir()), keys: []string{"lock"}}
 }
 
 // projectCommand installs the uv.lock project itself, non-editable, without its
 // dependencies (installed by lockCommand): its input is the project's directory, minus
 // what never belongs in an image, so it re-runs when the project changes, quickly.
-func projectCommand(a *spec.Acaifile, excludes []string) command {
+// A uv workspace's members are installed with it, the same way.
+func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode", "--no-deps")
 	args = append(args, indexOptions(a.Build)...)
 	dir := path.Join(projectMount, a.ProjectDir())
-	return command{tool: uv, args: append(args, dir), what: "uv pip install --no-deps " + a.ProjectDir() + " (the project, non-editable)",
-		project: excludes, dir: dir}
+	var what []string
+	if p.Installable {
+		args = append(args, dir)
+		what = append(what, a.ProjectDir())
+	}
+	for _, m := range p.Members {
+		args = append(args, path.Join(dir, m))
+		what = append(what, path.Join(a.ProjectDir(), m))
+	}
+	desc := " (the project, non-editable)"
+	if len(p.Members) > 0 {
+		desc = " (the workspace, non-editable)"
+	}
+	return command{tool: uv, args: args, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
+		project: excludes, dir: dir, keys: []string{"lock"}}
 }
 
 // install runs cmd on top of st. Its inputs are only what cmd reads; the installer's
 // binary (uv), cache and secrets are mounts that reach no image.
-func (c *converter) install(st llb.State, cmd command, keys ...string) llb.State {
+func (c *converter) install(st llb.State, cmd command) llb.State {
+	keys := cmd.keys
 	run := []llb.RunOption{
 		llb.Args(cmd.args),
 		// Writable (its changes are dropped): pip builds local projects in their directory.

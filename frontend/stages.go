@@ -55,12 +55,8 @@ type converter struct {
 	inputs map[string][]string // requirement file → every context path pip opens for it
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
-	// projectInstallable: the lock's project has a [build-system], so it is installed
-	// itself (a project without one is an application uv does not install either).
-	projectInstallable bool
-	// lockRequirements are a poetry.lock's packages as a requirement file
-	// (spec.PoetryRequirements); nil for other locks.
-	lockRequirements []byte
+	// project is what the lock's project (or pyproject.toml) adds to the Acaifile.
+	project Project
 	uvImage          *stage // the uv image, when uv installs
 	smap             *llb.SourceMap
 	platform         ocispecs.Platform
@@ -269,16 +265,10 @@ func (c *converter) depsStage(builder *stage) llb.State {
 		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
 			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
 	}
-	if c.spec.Lock != "" {
-		st = c.install(st, lockCommand(c.spec, c.lockRequirements), "lock")
-		if c.projectInstallable {
-			st = c.install(st, projectCommand(c.spec, c.appExcludes), "lock")
-		}
+	for _, cmd := range depsCommands(c.spec, c.project, c.appExcludes) {
+		st = c.install(st, cmd)
 	}
-	if len(c.spec.Requirements) == 0 && len(c.spec.Packages) == 0 {
-		return st
-	}
-	return c.install(st, requirementsCommand(c.spec, c.spec.Requirements, c.spec.Packages), "requirements", "packages")
+	return st
 }
 
 // scanStage lists the so: providers of the shared libraries that the installed
@@ -358,7 +348,9 @@ func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		testDeps = c.install(deps, requirementsCommand(a, a.Test.Requirements, a.Test.Packages), "test.requirements", "test.packages")
+		cmd := requirementsCommand(a, a.Test.Requirements, a.Test.Packages)
+		cmd.keys = []string{"test.requirements", "test.packages"}
+		testDeps = c.install(deps, cmd)
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}

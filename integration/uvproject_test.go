@@ -13,6 +13,7 @@ import (
 	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
 	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 )
 
 // greeterProject is a uv project with a console script, an extra and a dev group, its
@@ -156,4 +157,92 @@ func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
 	wantEqual(t, "files in /opt/venv", tree(t, fromDockerfile.Image, "/opt/venv"), tree(t, fromAcai.Image, "/opt/venv"))
 	wantEqual(t, "output", run(t, fromDockerfile.Image), run(t, fromAcai.Image))
 	noUVIn(t, fromDockerfile.Image)
+}
+
+// A pyproject.toml with no lock and no install keys is installed anyway, as uv's Docker
+// guide would without a lock: its dependencies (with the selected group) from
+// pyproject.toml alone, then the project non-editable. --check warns that this is not
+// reproducible, at the [project] line of pyproject.toml.
+func TestPyprojectWithoutLock(t *testing.T) {
+	dir := project(t, "entrypoint = [\"greet\"]\n[build]\ngroups = [\"dev\"]\n", greeterProject)
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pyproject.toml (no lock: resolved at build time)", "[deps] uv pip install --no-deps . (the project, non-editable)")
+	wantContains(t, "output", run(t, res.Image), "| greetings |")
+	site := "/opt/venv/lib/python3*/site-packages/"
+	for _, p := range []string{"cowsay-6.1.dist-info", "cython-3.3.1.dist-info", "greeter-0.1.0.dist-info"} {
+		if !res.Exists(site + p) {
+			t.Errorf("%s is not installed", p)
+		}
+	}
+	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"), "UnlockedProject: pyproject.toml is installed with no lock beside it")
+
+	var results lint.LintResults
+	subrequest(t, dir, "frontend.lint", &results)
+	var got []string
+	for _, w := range results.Warnings {
+		got = append(got, fmt.Sprintf("%s %s:%d", w.RuleName, results.Sources[w.Location.SourceIndex].Filename, w.Location.Ranges[0].Start.Line))
+	}
+	wantEqual(t, "--check", strings.Join(got, ", "), "UnlockedProject pyproject.toml:1")
+}
+
+// A uv workspace: the root project depends on a member (packages/wordlib) that depends on
+// cowsay. The locked install's inputs are uv.lock and every pyproject.toml of the
+// workspace (uv checks the lock against them all); the root and the member are then
+// installed from their sources, non-editable. A change in the member's code leaves the
+// locked install CACHED.
+func TestUVWorkspace(t *testing.T) {
+	dir := project(t, "entrypoint = [\"greet\"]\n", map[string]string{
+		"pyproject.toml": `[project]
+name = "greeter"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["wordlib"]
+
+[project.scripts]
+greet = "greeter:main"
+
+[tool.uv.sources]
+wordlib = { workspace = true }
+
+[tool.uv.workspace]
+members = ["packages/*"]
+
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+`,
+		"src/greeter/__init__.py": "import cowsay\nimport wordlib\n\ndef main():\n    print(cowsay.get_output_string('cow', wordlib.WORD))\n",
+		"packages/wordlib/pyproject.toml": `[project]
+name = "wordlib"
+version = "0.2.0"
+requires-python = ">=3.11"
+dependencies = ["cowsay==6.1"]
+
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+`,
+		"packages/wordlib/src/wordlib/__init__.py": "WORD = 'workspace'\n",
+	})
+	uvRun(t, dir, "lock")
+	o := standinBuild(t, dir)
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-workspace (uv.lock, 1 members)", "[deps] uv pip install --no-deps . packages/wordlib (the workspace, non-editable)")
+	wantContains(t, "output", run(t, res.Image), "| workspace |")
+	site := "/opt/venv/lib/python3*/site-packages/"
+	for _, p := range []string{"cowsay-6.1.dist-info", "greeter-0.1.0.dist-info", "wordlib-0.2.0.dist-info", "wordlib/__init__.py"} {
+		if !res.Exists(site + p) {
+			t.Errorf("%s is not installed", p)
+		}
+	}
+	if res.Exists(site + "*.pth") {
+		t.Errorf("an editable install is in the venv")
+	}
+
+	setFile(t, dir, "packages/wordlib/src/wordlib/__init__.py", fmt.Sprintf("WORD = 'member changed %d'\n", time.Now().UnixNano()))
+	res = mustBuild(t, bed.BuildInProcess, o)
+	if step, ok := res.Step("[deps] uv sync --locked"); !ok || !step.Cached {
+		t.Errorf("a change in a member's code re-ran the locked install:\n%s", res.Log)
+	}
+	wantContains(t, "output", run(t, res.Image), "| member changed ")
 }

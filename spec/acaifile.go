@@ -41,7 +41,13 @@ type Acaifile struct {
 	PythonFrom string `toml:"-"`
 	// LockFrom is "detected" when the lock was found in the context, not named.
 	LockFrom string `toml:"-"`
+	// UnlockedProject: the context's pyproject.toml, found with no lock and no install
+	// keys, is installed (its dependencies resolved at build time).
+	UnlockedProject bool `toml:"-"`
 }
+
+// PyprojectFile is a Python project's metadata file.
+const PyprojectFile = "pyproject.toml"
 
 // Build configures the ACAI builder stage, where dependencies are installed.
 type Build struct {

@@ -65,6 +65,18 @@ func (a *Acaifile) appNames(pattern string) bool {
 	return false
 }
 
+// DeclaresProject reports whether a pyproject.toml declares a [project] with a name: a
+// project uv can install (`uv pip install -r pyproject.toml`), not a file holding only
+// tool settings ([tool.ruff], ...).
+func DeclaresProject(pyproject []byte) bool {
+	var doc struct {
+		Project struct {
+			Name string `toml:"name"`
+		} `toml:"project"`
+	}
+	return toml.Unmarshal(pyproject, &doc) == nil && doc.Project.Name != ""
+}
+
 // HasBuildSystem reports whether a pyproject.toml declares a [build-system]: a project uv
 // installs itself. Without one, uv treats the project as an application and installs only
 // its dependencies, and so does acai.
@@ -85,4 +97,46 @@ func HasBuildSystem(pyproject []byte) bool {
 		return false
 	}
 	return doc.BuildSystem != nil
+}
+
+// UVWorkspace is the [tool.uv.workspace] table of a uv project's pyproject.toml: its
+// members are directories (globs) relative to the project, each with a pyproject.toml.
+type UVWorkspace struct {
+	Members []string `toml:"members"`
+	Exclude []string `toml:"exclude"`
+}
+
+// UVWorkspaceOf reads the workspace a pyproject.toml declares; nil when it declares none.
+func UVWorkspaceOf(pyproject []byte) *UVWorkspace {
+	var doc struct {
+		Tool struct {
+			UV struct {
+				Workspace *UVWorkspace `toml:"workspace"`
+			} `toml:"uv"`
+		} `toml:"tool"`
+	}
+	if toml.Unmarshal(pyproject, &doc) != nil || doc.Tool.UV.Workspace == nil || len(doc.Tool.UV.Workspace.Members) == 0 {
+		return nil
+	}
+	return doc.Tool.UV.Workspace
+}
+
+// MemberPatterns are the context paths of the members' pyproject.toml files, as patterns
+// (dir is the project's directory in the context).
+func (w *UVWorkspace) MemberPatterns(dir string) []string {
+	var out []string
+	for _, m := range w.Members {
+		out = append(out, path.Join(dir, m, PyprojectFile))
+	}
+	return out
+}
+
+// Excludes reports whether member (a directory relative to the project) is excluded.
+func (w *UVWorkspace) Excludes(member string) bool {
+	for _, e := range w.Exclude {
+		if ok, _ := path.Match(path.Clean(e), member); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -32,12 +32,13 @@ var (
 	RuleNoDepsUnpinned         = Rule{"NoDepsUnpinned", "With no_deps = true every requirement must be pinned, or the install is not reproducible and may be incomplete."}
 	RuleCredentialsInBuildArg  = Rule{"CredentialsInBuildArg", "A PIP_ or UV_ build arg carries credentials; acai does not pass it to the install, because build records keep build args."}
 	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile, or one it includes (-r, -c), is not in the build context."}
+	RuleUnlockedProject        = Rule{"UnlockedProject", "The pyproject.toml is installed without a lock: every build resolves its dependencies again, so two builds may install different versions."}
 	RuleLargeExcludedDirectory = Rule{"LargeExcludedDirectory", "The build context has no .dockerignore and holds a large directory acai leaves out (a virtual environment, .git, a cache): acai does not send it, but other builds of this directory upload it."}
 )
 
 // Rules lists every rule, in the order findings are reported.
 var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
-	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleLargeExcludedDirectory}
+	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleUnlockedProject, RuleLargeExcludedDirectory}
 
 // credentialNamePattern are build-arg names that hold a secret by their name.
 var credentialNamePattern = regexp.MustCompile(`(?i)(PASSWORD|TOKEN|SECRET|_AUTH|CREDENTIAL)`)
@@ -139,6 +140,10 @@ var (
 // missing. now decides which releases have reached their end of life.
 func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
 	l := &linter{a: a}
+	if a.UnlockedProject {
+		l.findings = append(l.findings, Finding{Rule: RuleUnlockedProject, Key: "lock", File: PyprojectFile, Range: lineOf(files[PyprojectFile], "[project]"),
+			Message: "pyproject.toml is installed with no lock beside it, its dependencies resolved at build time; lock them (`uv lock`, or `poetry lock`) and commit the lock, which acai then installs exactly"})
+	}
 	reqs := l.requirements(files)
 	for _, r := range reqs {
 		if !isPinned(r.Spec) {

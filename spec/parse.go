@@ -57,6 +57,10 @@ func Parse(filename string, data []byte) (*Acaifile, error) {
 
 // ContextFiles are the build context's files that change an Acaifile's meaning.
 type ContextFiles struct {
+	// Read: the context was looked at. Before (Parse), an Acaifile that names nothing to
+	// install may still have its project detected, so the keys that select from a
+	// project (build.extras, build.groups) are not checked yet.
+	Read bool
 	// PythonVersion is the content of .python-version (nil when there is none): when
 	// `python` is not set, its version picks the base image, as pyenv, uv and Railpack
 	// read it.
@@ -65,6 +69,9 @@ type ContextFiles struct {
 	// the Acaifile names no requirements, packages or lock, a uv.lock beside a
 	// pyproject.toml, else a pylock.toml, is the lock.
 	Present []string
+	// Pyproject is the content of the context's pyproject.toml (nil when there is none):
+	// one that declares a [project], with no lock beside it, is installed unlocked.
+	Pyproject []byte
 }
 
 // DetectedLocks are the lock files acai finds by itself, in the order it looks for them.
@@ -118,11 +125,13 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 			a.Lock, a.LockFrom = LockUV, "detected"
 		case slices.Contains(files.Present, LockPylock):
 			a.Lock, a.LockFrom = LockPylock, "detected"
-		case slices.Contains(files.Present, LockPoetry) && slices.Contains(files.Present, "pyproject.toml"):
+		case slices.Contains(files.Present, LockPoetry) && slices.Contains(files.Present, PyprojectFile):
 			a.Lock, a.LockFrom = LockPoetry, "detected"
+		case DeclaresProject(files.Pyproject):
+			a.UnlockedProject = true
 		}
 	}
-	if err := a.validate(); err != nil {
+	if err := a.validate(files.Read); err != nil {
 		return nil, err
 	}
 	return &a, nil

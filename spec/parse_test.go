@@ -319,6 +319,18 @@ func TestLockKeysAndDetection(t *testing.T) {
 			t.Errorf("%q with %v: lock %q, want %q", c.acaifile, c.present, a.Lock, c.lock)
 		}
 	}
+	// A pyproject.toml with a [project] and no lock is installed unlocked; one holding
+	// only tool settings is not a project.
+	unlocked, err := ParseWithContext("Acaifile", []byte("[build]\ngroups = [\"web\"]\n"), ContextFiles{Present: []string{"pyproject.toml"}, Pyproject: []byte("[project]\nname = \"app\"\n")})
+	if err != nil || !unlocked.UnlockedProject || unlocked.Build.Installer != InstallerUV {
+		t.Errorf("pyproject.toml without a lock: %v %+v", err, unlocked)
+	}
+	if f := Lint(unlocked, map[string][]byte{"pyproject.toml": []byte("# app\n[project]\nname = \"app\"\n")}, time.Now()); len(f) != 1 || f[0].Rule != RuleUnlockedProject || f[0].Range.Start.Line != 2 {
+		t.Errorf("UnlockedProject findings: %+v", f)
+	}
+	if tools, _ := ParseWithContext("Acaifile", nil, ContextFiles{Present: []string{"pyproject.toml"}, Pyproject: []byte("[tool.ruff]\nline-length = 100\n")}); tools.UnlockedProject {
+		t.Errorf("a pyproject.toml with only tool settings is installed")
+	}
 	for _, c := range []struct{ src, want string }{
 		{"lock = \"poetry.lock\"\n[build]\nextras = [\"a\"]\n", "`build.extras` is not supported with a poetry.lock"},
 		{"lock = \"poetry.lock\"\n[build]\ngroups = [\"main\"]\n", "the main group is always installed"},

@@ -28,15 +28,15 @@ func isNumericUser(u string) bool {
 }
 
 // validate checks every rule of the contract, in file order of the keys, and fills the
-// defaults. It returns the first problem.
-func (a *Acaifile) validate() error {
+// defaults. It returns the first problem. contextRead: see ContextFiles.Read.
+func (a *Acaifile) validate(contextRead bool) error {
 	v := &parser{src: a.Source}
 	a.validateVersions(v)
 	for i, r := range a.Requirements {
 		v.contextPath(fmt.Sprintf("requirements[%d]", i), r, false)
 	}
 	v.requirements("packages", a.Packages)
-	v.lock(a)
+	v.lock(a, contextRead)
 	v.apkNames("apk", a.APK)
 	v.apkNames("build.apk", a.Build.APK)
 	if a.Workdir != "" && !path.IsAbs(a.Workdir) {
@@ -116,7 +116,7 @@ func (a *Acaifile) validateVersions(v *parser) {
 	}
 }
 
-func (p *parser) lock(a *Acaifile) {
+func (p *parser) lock(a *Acaifile, contextRead bool) {
 	if a.Lock != "" {
 		p.contextPath("lock", a.Lock, false)
 		base := path.Base(a.Lock)
@@ -132,6 +132,9 @@ func (p *parser) lock(a *Acaifile) {
 	if a.Lock != "" && b.Installer == InstallerPip {
 		p.fail("build.installer", `remove installer = "pip": uv installs the lock`, "a lock is installed by uv, not pip")
 	}
+	if a.UnlockedProject && b.Installer == InstallerPip {
+		p.fail("build.installer", `remove installer = "pip": uv installs the project`, "the context's pyproject.toml is installed by uv, not pip")
+	}
 	switch a.LockKind() {
 	case LockUV:
 	case LockPoetry:
@@ -141,6 +144,12 @@ func (p *parser) lock(a *Acaifile) {
 		if slices.Contains(b.Groups, PoetryMainGroup) {
 			p.fail("build.groups", "remove it", "the main group is always installed")
 		}
+	case "":
+		if a.UnlockedProject || !contextRead && len(a.Requirements)+len(a.Packages) == 0 {
+			// uv pip install -r pyproject.toml --extra --group; or a project not detected yet
+			break
+		}
+		fallthrough
 	default:
 		if len(b.Extras) > 0 {
 			p.fail("build.extras", "name the extras in your requirements instead (\"pkg[extra]\")", "`build.extras` selects extras of a uv.lock project; there is none")
@@ -169,7 +178,7 @@ func (a *Acaifile) fillDefaults() {
 	}
 	if a.Build.Installer == "" {
 		a.Build.Installer = InstallerPip
-		if a.Lock != "" {
+		if a.Lock != "" || a.UnlockedProject {
 			a.Build.Installer = InstallerUV
 		}
 	}

@@ -53,7 +53,7 @@ func command(name string, args []string) error {
 		// As in a build, a .python-version beside the Acaifile picks the Python when the
 		// Acaifile does not (the Acaifile is read from the build context's root).
 		root := filepath.Dir(file)
-		var files spec.ContextFiles
+		files := spec.ContextFiles{Read: true}
 		if pv, err := os.ReadFile(filepath.Join(root, spec.PythonVersionFile)); err == nil {
 			files.PythonVersion = pv
 		}
@@ -62,12 +62,24 @@ func command(name string, args []string) error {
 				files.Present = append(files.Present, f)
 			}
 		}
+		files.Pyproject, _ = os.ReadFile(filepath.Join(root, spec.PyprojectFile))
 		a, err := spec.ParseWithContext(file, dt, files)
 		if err != nil {
 			return err
 		}
 		pyproject, _ := os.ReadFile(filepath.Join(root, a.ProjectDir(), "pyproject.toml"))
 		project := frontend.Project{Installable: spec.HasBuildSystem(pyproject)}
+		if ws := spec.UVWorkspaceOf(pyproject); ws != nil && a.LockKind() == spec.LockUV {
+			for _, pattern := range ws.MemberPatterns(a.ProjectDir()) {
+				found, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
+				for _, f := range found {
+					member, err := filepath.Rel(filepath.Join(root, a.ProjectDir()), filepath.Dir(f))
+					if err == nil && member != "." && !ws.Excludes(filepath.ToSlash(member)) {
+						project.Members = append(project.Members, filepath.ToSlash(member))
+					}
+				}
+			}
+		}
 		if a.LockKind() == spec.LockPoetry {
 			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
 			if project.LockRequirements, err = a.PoetryRequirements(lock, pyproject); err != nil {

@@ -42,6 +42,8 @@ type Bed struct {
 	UVStandin      string // stands in for the official uv image (spec.UVImage)
 	UVBinary       string // that uv, on the host: tests lock projects with it
 	Frontend       string // the acai frontend image
+	// FrontendBinarySize is the size of the frontend's binary, the image's one file.
+	FrontendBinarySize int64
 
 	tmp       string
 	buildkitd *exec.Cmd

@@ -249,6 +249,9 @@ func (b *Bed) buildFrontendImage(ctx context.Context) error {
 	if o, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/frontend: %v\n%s", err, o)
 	}
+	if fi, err := os.Stat(filepath.Join(out, "out", "frontend")); err == nil {
+		b.FrontendBinarySize = fi.Size()
+	}
 	repoFS, err := fsutil.NewFS(b.Repo)
 	if err != nil {
 		return err

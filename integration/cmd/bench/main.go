@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,10 +52,80 @@ func run() error {
 	}
 	host, _ := os.Hostname()
 	fmt.Printf("acai benchmark: %d runs per figure, medians; %s, %d cores, buildkitd v0.33.1; Debian stand-ins for the Alpine images\n\n", runs, host, numCPU())
+	if fi, err := os.Stat(filepath.Join(bed.Cache, "bin", dockerfileFrontendBinary)); err == nil {
+		fmt.Printf("Frontend images (one static binary each): acai %.1f MB, BuildKit's Dockerfile frontend %.1f MB\n\n", float64(bed.FrontendBinarySize)/1e6, float64(fi.Size())/1e6)
+	}
 	if err := smallApp(ctx, bed, syntaxImage); err != nil {
 		return err
 	}
+	if err := realPackages(ctx, bed); err != nil {
+		return err
+	}
 	return installers(ctx, bed)
+}
+
+// realPackages times whole builds of an app needing the real set of the Lambda example
+// (numpy, pandas, pyarrow, ...): acai with pip and with uv against the hand-written
+// recipe on the built-in frontend, each with requirements no earlier build had (a new
+// comment), cold (cache mounts pruned) and warm.
+func realPackages(ctx context.Context, bed *testbed.Bed) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	if err != nil {
+		return err
+	}
+	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
+	variants := []struct{ name, file, content string }{
+		{"acai (pip)", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n")},
+		{"acai (uv)", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[build]\ninstaller = \"uv\"\n")},
+		{"hand-written", "Dockerfile", string(handwritten)},
+	}
+	fmt.Println("App with examples/lambda/requirements.txt (numpy, pandas, pyarrow, ...), seconds per whole build (`buildctl build`, exporting nothing), requirements new to the cache each time:")
+	fmt.Printf("| %-28s | %10s | %10s | %12s | %14s | %14s |\n", "cache mounts", "acai (pip)", "acai (uv)", "hand-written", "pip/hand-wr.", "uv/hand-wr.")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, cold := range []bool{true, false} {
+		times := make([][]time.Duration, len(variants))
+		for i := 0; i < runs; i++ {
+			for j, v := range variants {
+				dir, err := os.MkdirTemp("", "acai-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				files := maps.Clone(app)
+				files["requirements.txt"] = fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano())
+				files[v.file] = v.content
+				if err := testbed.WriteFiles(dir, files); err != nil {
+					return err
+				}
+				contexts := bed.StandinFor("python:3.12-alpine3.24")
+				contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+				o := testbed.Build{Dir: dir, Filename: v.file, Contexts: contexts,
+					Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}}
+				if cold {
+					if err := bed.Client.Prune(ctx, nil, client.WithFilter([]string{"type==exec.cachemount"})); err != nil {
+						return err
+					}
+				}
+				start := time.Now()
+				if _, err := bed.BuildctlNoExport(ctx, o); err != nil {
+					return fmt.Errorf("%s: %w", v.name, err)
+				}
+				times[j] = append(times[j], time.Since(start))
+			}
+		}
+		name := "warm (download cache filled)"
+		if cold {
+			name = "cold (pruned)"
+		}
+		m := []float64{median(times[0]), median(times[1]), median(times[2])}
+		fmt.Printf("| %-28s | %10.2f | %10.2f | %12.2f | %14.2f | %14.2f |\n", name, m[0], m[1], m[2], m[0]/m[2], m[1]/m[2])
+	}
+	fmt.Println()
+	return nil
 }
 
 // smallApp times the everyday rebuilds of a small app: acai through its # syntax line,
@@ -108,21 +179,31 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 	scenarios := []struct {
 		name   string
 		change func(dir string, i int) error
+		runs   int
 	}{
-		{"no-op rebuild", func(string, int) error { return nil }},
+		{"no-op rebuild", func(string, int) error { return nil }, 0},
 		{"app-code change", func(dir string, i int) error {
 			return os.WriteFile(filepath.Join(dir, "app/__main__.py"), fmt.Appendf(nil, "import cowsay\nprint(cowsay.get_output_string('cow', 'bench %d %d'))\n", i, time.Now().UnixNano()), 0o644)
-		}},
+		}, 0},
 		{"one requirement added", func(dir string, i int) error {
 			return os.WriteFile(filepath.Join(dir, "requirements.txt"), fmt.Appendf(nil, "cowsay==6.1\ntzdata==2026.6  # run %d\n", time.Now().UnixNano()), 0o644)
-		}},
+		}, 0},
+		// Everything again: base images from the (loopback) registry, the builder's
+		// toolchain from the stand-in's package mirror, the install, the runner.
+		{"cold build (prune --all)", func(string, int) error {
+			return bed.Client.Prune(ctx, nil, client.PruneAll)
+		}, min(runs, 3)},
 	}
 	fmt.Println("Small app (cowsay), seconds per build: wall time of `buildctl build` through the Dockerfile frontend (the user's path), exporting nothing:")
 	fmt.Printf("| %-22s | %8s | %14s | %14s | %12s | %12s |\n", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, sc := range scenarios {
 		times := make([][]time.Duration, len(variants))
-		for i := 0; i < runs; i++ {
+		n := runs
+		if sc.runs > 0 {
+			n = sc.runs
+		}
+		for i := 0; i < n; i++ {
 			for j, v := range variants {
 				if err := sc.change(v.dir, i); err != nil {
 					return err
@@ -135,7 +216,7 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 			}
 		}
 		m := []float64{median(times[0]), median(times[1]), median(times[2])}
-		fmt.Printf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |\n", sc.name, m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
+		fmt.Printf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |\n", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
 	}
 	fmt.Println()
 	return nil
@@ -225,12 +306,15 @@ func numCPU() int {
 	return n
 }
 
+const dockerfileFrontendBinary = "dockerfile-frontend-stripped"
+
 // pushDockerfileFrontend builds BuildKit's Dockerfile frontend from the pinned module
 // (integration/tools) and pushes it as a syntax image, as docker/dockerfile:1 is one.
 func pushDockerfileFrontend(ctx context.Context, bed *testbed.Bed) (string, error) {
-	bin := filepath.Join(bed.Cache, "bin", "dockerfile-frontend")
+	bin := filepath.Join(bed.Cache, "bin", dockerfileFrontendBinary)
 	if _, err := os.Stat(bin); err != nil {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
+		// Built as acai's frontend is (stripped), so that their sizes compare.
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
 		cmd.Dir = filepath.Join(bed.Repo, "integration/tools")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
