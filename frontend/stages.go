@@ -56,11 +56,11 @@ type converter struct {
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
 	// project is what the lock's project (or pyproject.toml) adds to the Acaifile.
-	project Project
-	uvImage          *stage // the uv image, when uv installs
-	smap             *llb.SourceMap
-	platform         ocispecs.Platform
-	context          *llb.State
+	project  Project
+	uvImage  *stage // the uv image, when uv installs
+	smap     *llb.SourceMap
+	platform ocispecs.Platform
+	context  *llb.State
 
 	// base images, resolved once per platform even when two stages use one
 	images map[string]*stage
