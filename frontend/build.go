@@ -266,7 +266,9 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if err != nil || target == stageBuilder {
 		return builder, err
 	}
-	if c.spec.Lock != "" || c.spec.Build.Installer == spec.InstallerUV {
+	// The uv image only when a step runs uv: an app with nothing to install needs none.
+	installs := len(depsCommands(c.spec, c.project, c.appExcludes)) > 0 || target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0
+	if installs && c.spec.Build.Installer == spec.InstallerUV {
 		if c.uvImage, err = c.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
 			return nil, err
 		}

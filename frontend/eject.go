@@ -171,7 +171,7 @@ func (d *dockerfile) install(cmd command) {
 	}
 	var names []string
 	for _, b := range buildArgs {
-		if !strings.Contains(b.name, "*") && strings.HasPrefix(b.name, cmd.tool.argPrefix) {
+		if !strings.Contains(b.name, "*") && cmd.tool.reads(b.name) {
 			names = append(names, b.name)
 		}
 	}
@@ -198,7 +198,7 @@ func (d *dockerfile) install(cmd command) {
 	mounts = append(mounts, "--mount=type=ssh")
 	// As in acai's step: the tool runs where acai runs it (the context's root for pip).
 	d.line("WORKDIR %s", cmd.dir)
-	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(cmd.args))
+	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(cmd.argv()))
 }
 
 // installDeps writes the dependency installs of the deps stage, as depsStage does.

@@ -1,6 +1,10 @@
 package frontend
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +28,7 @@ index_url = "https://pypi.example/simple"
 extra_index_urls = ["https://extra.example/simple"]
 find_links = ["https://wheels.example/"]
 no_deps = true
+installer = "pip"
 `)
 	cmd := requirementsCommand(a, a.Requirements, a.Packages)
 	args, what := cmd.args, cmd.what
@@ -41,6 +46,12 @@ no_deps = true
 	args = requirementsCommand(lambda, nil, lambda.Packages).args
 	if !strings.Contains(strings.Join(args, " "), "install --target /var/task") {
 		t.Errorf("lambda layout args = %q", args)
+	}
+
+	// The default installer, uv, runs through the script that carries pip's settings over.
+	cmd = requirementsCommand(parse(t, "packages = [\"x==1\"]\n"), nil, []string{"x==1"})
+	if got := strings.Join(cmd.argv()[3:], " "); got != "/acai/uv/uv pip install --python /opt/venv/bin/python --compile-bytecode x==1" || cmd.argv()[0] != "python" || cmd.what != "uv pip install x==1" {
+		t.Errorf("uv argv = %q, progress name %q", cmd.argv(), cmd.what)
 	}
 }
 
@@ -90,5 +101,36 @@ func TestEjectHealthcheckAndStopSignal(t *testing.T) {
 	}
 	if out := Eject(parse(t, "[healthcheck]\ncommand = \"curl -f http://localhost/ || exit 1\"\n")); !strings.Contains(out, "HEALTHCHECK CMD curl -f http://localhost/ || exit 1\n") {
 		t.Errorf("shell form:\n%s", out)
+	}
+}
+
+// uvsettings.py carries pip's index settings over to uv: pip's environment over its
+// pip.conf, uv's own settings over both, flags only when set to a true value.
+func TestUVSettingsScript(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "pip.conf")
+	if err := os.WriteFile(conf, []byte("[global]\nindex-url = https://conf.example/simple\nextra-index-url =\n  https://a.example/simple\n  https://b.example/simple\nno-cache-dir = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(extra ...string) string {
+		cmd := exec.Command("python3", "-c", uvSettingsScript, "/usr/bin/env")
+		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "PIP_CONFIG_FILE=" + conf}, extra...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("uvsettings.py: %v", err)
+		}
+		var uv []string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if strings.HasPrefix(line, "UV_") {
+				uv = append(uv, line)
+			}
+		}
+		slices.Sort(uv)
+		return strings.Join(uv, " | ")
+	}
+	if got, want := env(), "UV_EXTRA_INDEX_URL=https://a.example/simple https://b.example/simple | UV_INDEX_URL=https://conf.example/simple"; got != want {
+		t.Errorf("from pip.conf: %s\nwant %s", got, want)
+	}
+	if got, want := env("PIP_INDEX_URL=https://env.example/simple", "PIP_NO_CACHE_DIR=1", "UV_EXTRA_INDEX_URL=https://mine.example/simple"), "UV_EXTRA_INDEX_URL=https://mine.example/simple | UV_INDEX_URL=https://env.example/simple | UV_NO_CACHE=1"; got != want {
+		t.Errorf("with the environment: %s\nwant %s", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	_ "embed"
 	"maps"
 	"path"
 	"slices"
@@ -16,22 +17,23 @@ import (
 // what the install step needs to run it. The stages call install with a command; only
 // this file knows pip from uv.
 type installer struct {
-	name      string      // progress names and cache ids
-	argPrefix string      // the build args it reads (PIP_, UV_), passed as its environment
-	env       [][2]string // its settings for a build step
-	cacheDir  string      // its download and wheel cache, a cache mount
-	secrets   [][2]string // secret id → where it reads it: private index configuration
+	name        string      // progress names and cache ids
+	argPrefixes []string    // the build args it reads (PIP_, UV_), passed as its environment
+	env         [][2]string // its settings for a build step
+	cacheDir    string      // its download and wheel cache, a cache mount
+	secrets     [][2]string // secret id → where it reads it: private index configuration
 }
 
 var (
 	pip = &installer{
-		name: spec.InstallerPip, argPrefix: "PIP_", cacheDir: "/root/.cache/pip",
+		name: spec.InstallerPip, argPrefixes: []string{"PIP_"}, cacheDir: "/root/.cache/pip",
 		// Quiet warnings that do not apply in a build step.
 		env:     [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
 		secrets: [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}},
 	}
 	uv = &installer{
-		name: spec.InstallerUV, argPrefix: "UV_", cacheDir: "/root/.cache/uv",
+		// uv also gets pip's settings, which uvSettingsScript carries over.
+		name: spec.InstallerUV, argPrefixes: []string{"UV_", "PIP_"}, cacheDir: "/root/.cache/uv",
 		env: [][2]string{
 			// The base image's Python is the only Python.
 			{"UV_PYTHON_DOWNLOADS", "never"},
@@ -39,9 +41,28 @@ var (
 			{"UV_LINK_MODE", "copy"},
 			{"UV_NO_PROGRESS", "1"},
 		},
-		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"netrc", "/root/.netrc"}},
+		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}},
 	}
 )
+
+// uvSettingsScript runs uv with a pip user's index settings (PIP_* build args, a pip.conf
+// secret) carried over, so that switching the installer keeps a private index working.
+//
+//go:embed uvsettings.py
+var uvSettingsScript string
+
+// argv is the step's command line: uv's runs through uvSettingsScript.
+func (c command) argv() []string {
+	if c.tool != uv {
+		return c.args
+	}
+	return append([]string{"python", "-c", uvSettingsScript}, c.args...)
+}
+
+// reads reports whether the tool reads the build arg name.
+func (t *installer) reads(name string) bool {
+	return slices.ContainsFunc(t.argPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+}
 
 func installerNamed(name string) *installer {
 	if name == spec.InstallerUV {
@@ -239,7 +260,7 @@ func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 func (c *converter) install(st llb.State, cmd command) llb.State {
 	keys := cmd.keys
 	run := []llb.RunOption{
-		llb.Args(cmd.args),
+		llb.Args(cmd.argv()),
 		// Writable (its changes are dropped): pip builds local projects in their directory.
 		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, cmd.generated, keys[0])),
 		// pip resolves local projects and --find-links against the directory it runs in: the
@@ -267,7 +288,7 @@ func (c *converter) install(st llb.State, cmd command) llb.State {
 	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
 		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
 		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
-		if strings.HasPrefix(k, cmd.tool.argPrefix) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
+		if cmd.tool.reads(k) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}
 	}

@@ -20,7 +20,7 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if step, ok := first.Step("[deps] pip install -r requirements.txt"); !ok || step.Cached {
+	if step, ok := first.Step("[deps] uv pip install -r requirements.txt"); !ok || step.Cached {
 		t.Fatalf("the first build did not install:\n%s", first.Log)
 	}
 
@@ -34,7 +34,7 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if step, ok := res.Step("[deps] pip install -r requirements.txt"); !ok || !step.Cached {
+	if step, ok := res.Step("[deps] uv pip install -r requirements.txt"); !ok || !step.Cached {
 		t.Errorf("the install was not CACHED on the second daemon:\n%s", res.Log)
 	}
 }

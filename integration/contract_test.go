@@ -35,6 +35,7 @@ index_url = "%s"
 extra_index_urls = ["%s/extra/simple"]
 find_links = ["%s/flat/"]
 no_deps = true
+installer = "pip"
 
 [runtime]
 auto_deps = true

@@ -60,7 +60,7 @@ func TestCredentialsReachNoExportedBlob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantContains(t, "buildctl output", res.Log, "[deps] pip install cowsay==6.1", "exporting cache")
+			wantContains(t, "buildctl output", res.Log, "[deps] uv pip install cowsay==6.1", "exporting cache")
 			if c.warning != "" {
 				// buildctl does not print frontend warnings; the same build in-process shows them.
 				plain := o

@@ -37,7 +37,7 @@ func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
 	if err == nil {
 		t.Fatalf("an uninstallable requirement built:\n%s", out)
 	}
-	wantContains(t, "pip failure", out, "[deps] pip install no-such-project==1.0", `>>> packages = ["no-such-project==1.0"]`)
+	wantContains(t, "pip failure", out, "[deps] uv pip install no-such-project==1.0", `>>> packages = ["no-such-project==1.0"]`)
 
 	out, err = syntaxBuild(t, "python = \"3.12\"\napk = [\"no-such-package\"]\n", nil)
 	if err == nil {

@@ -130,9 +130,9 @@ func TestLambdaOnAnAWSLambdaRICThatCompiles(t *testing.T) {
 	wantContains(t, "progress", res.Log, "[builder] apk add --no-cache build-base linux-headers git openssh-client scanelf autoconf automake libtool cmake make elfutils-dev")
 	wantEqual(t, "response", invokeLambda(t, res, map[string]int{"n": 21}), `{"echo": 42}`)
 
-	// pip's cache mount keeps the wheel it built above, and would install it again; a
-	// fresh builder has no such wheel, and pip's cache off (PIP_NO_CACHE_DIR) is one.
-	// Built the user's way, whose output carries pip's.
+	// The installer's cache mount keeps the wheel it built above, and would install it
+	// again; a fresh builder has no such wheel, and the cache off (PIP_NO_CACHE_DIR,
+	// carried over to uv) is one. Built the user's way, whose output carries uv's.
 	setFile(t, dir, "Acaifile", bed.WithSyntax(acaifile))
 	fresh := standinBuild(t, dir)
 	fresh.Args["PIP_NO_CACHE_DIR"] = "1"

@@ -17,7 +17,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 	setFile(t, dir, "Acaifile", bed.WithSyntax(string(acaifile)))
 
 	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, bed.Frontend, "[deps] pip install -r requirements.txt", "[runner] copy app")
+	wantContains(t, "progress", res.Log, bed.Frontend, "[deps] uv pip install -r requirements.txt", "[runner] copy app")
 	checkHelloImage(t, res.Image)
 }
 
@@ -31,7 +31,7 @@ func TestHelloExampleInProcessReusesDependencyInstall(t *testing.T) {
 
 	setFile(t, filepath.Join(dir, "hello"), "__main__.py", "print('changed app code')\n")
 	second := mustBuild(t, bed.BuildInProcess, o)
-	install, ok := second.Step("[deps] pip install -r requirements.txt")
+	install, ok := second.Step("[deps] uv pip install -r requirements.txt")
 	if !ok || !install.Cached {
 		t.Errorf("after an app-code change the install step is %+v (found %v), want CACHED; progress:\n%s", install, ok, second.Log)
 	}

@@ -13,24 +13,32 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
-// --secret id=pip.conf: a private index's configuration reaches pip during the
-// install and never lands in a layer.
+// --secret id=pip.conf: a private index's configuration reaches the installer during
+// the install (pip reads it; for uv, the default, acai carries it over) and never lands
+// in a layer.
 func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
-	dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"from a private index\"]\n", nil)
-	conf := filepath.Join(t.TempDir(), "pip.conf")
-	if err := os.WriteFile(conf, []byte("[global]\nindex-url = "+bed.Index.URL+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	o := standinBuild(t, dir)
-	delete(o.Args, "PIP_INDEX_URL") // only the secret tells pip where the index is
-	o.Secrets = map[string]string{"pip.conf": conf}
-	res := mustBuild(t, bed.BuildInProcess, o)
-	wantContains(t, "output", run(t, res.Image), "| from a private index |")
-	if res.Exists("/etc/pip.conf") {
-		t.Errorf("the pip.conf secret is in the image")
-	}
-	if layersContain(t, res.Layout, bed.Index.URL) {
-		t.Errorf("the private index URL is stored in the image")
+	for _, installer := range []string{"pip", "uv"} {
+		t.Run(installer, func(t *testing.T) {
+			dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"from a private index\"]\n[build]\ninstaller = \""+installer+"\"\n", nil)
+			conf := filepath.Join(t.TempDir(), "pip.conf")
+			if err := os.WriteFile(conf, []byte("[global]\nindex-url = "+bed.Index.URL+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			o := standinBuild(t, dir)
+			// Only the secret tells the installer where the index is.
+			delete(o.Args, "PIP_INDEX_URL")
+			delete(o.Args, "UV_INDEX_URL")
+			o.Secrets = map[string]string{"pip.conf": conf}
+			res := mustBuild(t, bed.BuildInProcess, o)
+			wantContains(t, "progress", res.Log, "[deps] "+strings.TrimPrefix(installer+" pip install", "pip ")+" cowsay==6.1")
+			wantContains(t, "output", run(t, res.Image), "| from a private index |")
+			if res.Exists("/etc/pip.conf") {
+				t.Errorf("the pip.conf secret is in the image")
+			}
+			if layersContain(t, res.Layout, bed.Index.URL) {
+				t.Errorf("the private index URL is stored in the image")
+			}
+		})
 	}
 }
 
@@ -41,7 +49,7 @@ func TestNoCacheRerunsTheInstall(t *testing.T) {
 	mustBuild(t, bed.BuildInProcess, o)
 	o.Opts = map[string]string{"no-cache": ""}
 	res := mustBuild(t, bed.BuildInProcess, o)
-	if step, ok := res.Step("[deps] pip install cowsay==6.1"); !ok || step.Cached {
+	if step, ok := res.Step("[deps] uv pip install cowsay==6.1"); !ok || step.Cached {
 		t.Errorf("with --no-cache the install step is %+v (found %v), want it run:\n%s", step, ok, res.Log)
 	}
 }

@@ -44,7 +44,7 @@ func TestLocalProjectInARequirementFile(t *testing.T) {
 
 	setFile(t, dir, "app.py", "import greet; print('app changed:', greet.WORD)\n")
 	res = mustBuild(t, bed.BuildInProcess, o)
-	if step, ok := res.Step("[deps] pip install -r requirements.txt"); !ok || !step.Cached {
+	if step, ok := res.Step("[deps] uv pip install -r requirements.txt"); !ok || !step.Cached {
 		t.Errorf("an app-code change re-ran the install:\n%s", res.Log)
 	}
 	wantContains(t, "output", run(t, res.Image), "app changed: hello from a local project")
@@ -52,7 +52,7 @@ func TestLocalProjectInARequirementFile(t *testing.T) {
 	// Content no earlier run had, so the install cannot come from BuildKit's cache.
 	setFile(t, dir, "libs/greet/greet/__init__.py", fmt.Sprintf("WORD = 'the local project changed'\nRUN = %d\n", time.Now().UnixNano()))
 	res = mustBuild(t, bed.BuildInProcess, o)
-	if step, ok := res.Step("[deps] pip install -r requirements.txt"); !ok || step.Cached {
+	if step, ok := res.Step("[deps] uv pip install -r requirements.txt"); !ok || step.Cached {
 		t.Errorf("a change of the local project did not re-run the install:\n%s", res.Log)
 	}
 	wantContains(t, "output", run(t, res.Image), "app changed: the local project changed")

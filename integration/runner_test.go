@@ -72,8 +72,9 @@ func TestMissingBuildPackageShowsAsOnAlpine(t *testing.T) {
 	dir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-c\", \"import yaml; print('libyaml', yaml.__with_libyaml__)\"]\n",
 		map[string]string{"requirements.txt": pyyamlFromSource})
 	o := standinBuild(t, dir)
-	// pip's cache mount may hold a PyYAML wheel another build linked against libyaml, and
-	// would install it; a fresh builder has none, and pip's cache off is one.
+	// The installer's cache mount may hold a PyYAML wheel another build linked against
+	// libyaml, and would install it; a fresh builder has none, and the cache off is one
+	// (PIP_NO_CACHE_DIR, which acai carries over to uv as UV_NO_CACHE).
 	o.Args["PIP_NO_CACHE_DIR"] = "1"
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "the image's output", run(t, res.Image), "libyaml False")

@@ -57,7 +57,7 @@ type Build struct {
 	ExtraIndexURLs []string `toml:"extra_index_urls" doc:"pip --extra-index-url: further package indexes."`
 	FindLinks      []string `toml:"find_links" doc:"pip --find-links: URLs or context-free locations of distribution archives."`
 	NoDeps         bool     `toml:"no_deps" doc:"Install exactly the listed requirements, without their dependencies (pip --no-deps)."`
-	Installer      string   `toml:"installer" doc:"What installs the requirements: \"pip\" (default for requirement files and packages) or \"uv\" (default, and the only choice, for a lock)." enum:"pip,uv"`
+	Installer      string   `toml:"installer" doc:"What installs the requirements: \"uv\" (the default; the only choice for a lock or a pyproject.toml) or \"pip\" (requirement files and packages only)." enum:"pip,uv"`
 	Extras         []string `toml:"extras" doc:"Extras of the uv.lock project to install (uv --extra)."`
 	Groups         []string `toml:"groups" doc:"Dependency groups of the uv.lock project to install (uv --group); dev dependencies are never installed."`
 }

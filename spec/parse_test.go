@@ -75,7 +75,7 @@ packages = ["pytest==8.3.3"]
 		{"test.requirements", a.Test.Requirements, StringList{"requirements-test.txt"}},
 		{"build", a.Build, Build{APK: []string{"postgresql-dev"}, Image: "registry.example.com/acai:3.11",
 			IndexURL: "https://pypi.example.com/simple", ExtraIndexURLs: []string{"https://extra.example.com/simple"},
-			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true, Installer: "pip"}},
+			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true, Installer: "uv"}},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -295,8 +295,8 @@ func TestLockKeysAndDetection(t *testing.T) {
 	if a.LockKind() != LockUV || a.ProjectDir() != "app" || a.Build.Installer != InstallerUV {
 		t.Errorf("lock %q kind %q dir %q installer %q", a.Lock, a.LockKind(), a.ProjectDir(), a.Build.Installer)
 	}
-	if a, _ := Parse("Acaifile", []byte("packages = [\"x==1\"]\n")); a.Build.Installer != InstallerPip {
-		t.Errorf("installer for packages = %q, want pip", a.Build.Installer)
+	if a, _ := Parse("Acaifile", []byte("packages = [\"x==1\"]\n")); a.Build.Installer != InstallerUV {
+		t.Errorf("installer for packages = %q, want uv (the default)", a.Build.Installer)
 	}
 	for _, c := range []struct {
 		acaifile string
