@@ -182,6 +182,12 @@ type Daemon struct {
 // in the test bed's directory): the test bed's own, or a second one, as on another
 // machine. Stop it with Stop (the test bed's own stops with Close).
 func (b *Bed) StartDaemon(ctx context.Context, root, name string) (*Daemon, error) {
+	return b.StartDaemonBinary(ctx, filepath.Join(b.Cache, "bin/buildkitd"), root, name)
+}
+
+// StartDaemonBinary is StartDaemon with another buildkitd binary: an older release, as
+// Docker Engine embeds it.
+func (b *Bed) StartDaemonBinary(ctx context.Context, binary, root, name string) (*Daemon, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
@@ -205,7 +211,7 @@ func (b *Bed) StartDaemon(ctx context.Context, root, name string) (*Daemon, erro
 		return nil, err
 	}
 	d.logs = logs
-	cmd := exec.Command(filepath.Join(b.Cache, "bin/buildkitd"),
+	cmd := exec.Command(binary,
 		"--root", root, "--addr", d.Socket,
 		"--oci-worker=true", "--containerd-worker=false",
 		"--oci-worker-snapshotter=overlayfs",

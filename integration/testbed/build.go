@@ -38,6 +38,7 @@ type Build struct {
 	Secrets  map[string]string // --secret id=ID,src=FILE
 	PushAs   string            // also push the image to the loopback registry under this name
 	Addr     string            // another buildkitd's address (buildctl builds); default the test bed's
+	Client   *client.Client    // another buildkitd's client (in-process builds); default the test bed's
 }
 
 func (o Build) attrs() map[string]string {
@@ -184,7 +185,11 @@ func (b *Bed) solveInProcess(ctx context.Context, o Build, exports []client.Expo
 	}
 	ch := make(chan *client.SolveStatus)
 	rec := newRecorder(ch)
-	_, err = b.Client.Build(ctx, client.SolveOpt{
+	c := b.Client
+	if o.Client != nil {
+		c = o.Client
+	}
+	_, err = c.Build(ctx, client.SolveOpt{
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: o.attrs(),
 		Session:       attachables,
