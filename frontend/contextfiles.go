@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/patternmatcher/ignorefile"
+	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
 // contextFiles are the build context's files the Acaifile depends on, read before the
@@ -162,34 +162,20 @@ func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, 
 	if err != nil {
 		return err
 	}
-	var walk func(d string) error
-	walk = func(d string) error {
-		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + d})
+	err = walkRef(ctx, ref, func(p string, e *fstypes.Stat) error {
+		member, err := filepathRel(dir, path.Dir(p))
+		if e.IsDir() || e.Path != spec.PyprojectFile || err != nil || member == "." || ws.Excludes(member) {
+			return nil
+		}
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			p := path.Join(d, e.Path)
-			if e.IsDir() {
-				if err := walk(p); err != nil {
-					return err
-				}
-				continue
-			}
-			member, err := filepathRel(dir, path.Dir(p))
-			if e.Path != spec.PyprojectFile || err != nil || member == "." || ws.Excludes(member) {
-				continue
-			}
-			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
-			if err != nil {
-				return err
-			}
-			cf.data[p] = dt
-			cf.members = append(cf.members, member)
-		}
+		cf.data[p] = dt
+		cf.members = append(cf.members, member)
 		return nil
-	}
-	if err := walk(""); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	slices.Sort(cf.members)
@@ -215,26 +201,47 @@ func filepathRel(base, target string) (string, error) {
 // only what the patterns select).
 func findVenvs(ctx context.Context, ref client.Reference) ([]string, error) {
 	var venvs []string
-	var walk func(dir string, depth int) error
-	walk = func(dir string, depth int) error {
+	err := walkRef(ctx, ref, func(p string, e *fstypes.Stat) error {
+		if e.Path == spec.VenvMarker && path.Dir(p) != "." {
+			venvs = append(venvs, path.Dir(p))
+		}
+		return nil
+	})
+	return venvs, err
+}
+
+// maxListedDirs bounds the directories walkRef lists, so that a context with a huge .git
+// or .venv stays quick to read; what lies beyond is not visited.
+const maxListedDirs = 20000
+
+// walkRef calls visit for every entry of ref, depth first, with its path relative to the
+// context's root. ref is a read of the context that holds only what its patterns
+// selected: the walk of the context itself happened on the client, which sent only that.
+func walkRef(ctx context.Context, ref client.Reference, visit func(p string, e *fstypes.Stat) error) error {
+	listed := 0
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		if listed++; listed > maxListedDirs {
+			return nil
+		}
 		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + dir})
-		if err != nil || depth > 32 {
+		if err != nil {
 			return err
 		}
 		for _, e := range entries {
 			p := path.Join(dir, e.Path)
-			switch {
-			case e.Path == spec.VenvMarker && dir != "/":
-				venvs = append(venvs, strings.TrimPrefix(dir, "/"))
-			case os.FileMode(e.Mode).IsDir():
-				if err := walk(p, depth+1); err != nil {
+			if err := visit(p, e); err != nil {
+				return err
+			}
+			if e.IsDir() {
+				if err := walk(p); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	return venvs, walk("/", 0)
+	return walk("")
 }
 
 // closure is file and everything it makes pip open, sorted.
@@ -348,14 +355,10 @@ func (cf *contextFiles) transferExcludes(appExcludes []string) ([]string, error)
 	return append(out, ignored...), nil
 }
 
-// maxMeasuredDirs bounds the directories excludedSizes lists, so that --check on a
-// context with a huge .git stays quick; a size measured up to the bound is a lower bound.
-const maxMeasuredDirs = 20000
-
 // excludedSizes measures, for --check, the directories the app copy leaves out
 // (patterns: spec.ExcludedByName of the app excludes), as the total size of their files
-// by directory path. It reads them from the context: only --check does this, never a
-// build.
+// by directory path, up to maxListedDirs directories (then a lower bound). It reads them
+// from the context: only --check does this, never a build.
 func excludedSizes(ctx context.Context, bc *dockerui.Client, patterns []string) (map[string]int64, error) {
 	if len(patterns) == 0 {
 		return nil, nil
@@ -369,34 +372,21 @@ func excludedSizes(ctx context.Context, bc *dockerui.Client, patterns []string) 
 		names[path.Base(p)] = true
 	}
 	sizes := map[string]int64{}
-	listed := 0
-	var walk func(dir, root string) error
-	walk = func(dir, root string) error {
-		if listed++; listed > maxMeasuredDirs {
+	err = walkRef(ctx, ref, func(p string, e *fstypes.Stat) error {
+		if e.IsDir() {
 			return nil
 		}
-		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + dir})
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			p := path.Join(dir, e.Path)
-			switch {
-			case e.IsDir():
-				r := root
-				if r == "" && (names[e.Path] || slices.Contains(patterns, p)) {
-					r = p
-				}
-				if err := walk(p, r); err != nil {
-					return err
-				}
-			case root != "":
-				sizes[root] += e.Size
+		// Attributed to the outermost excluded directory that holds it.
+		parts := strings.Split(p, "/")
+		for i := range parts[:len(parts)-1] {
+			if dir := strings.Join(parts[:i+1], "/"); names[parts[i]] || slices.Contains(patterns, dir) {
+				sizes[dir] += e.Size
+				break
 			}
 		}
 		return nil
-	}
-	if err := walk("", ""); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	return sizes, nil

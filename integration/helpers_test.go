@@ -143,3 +143,20 @@ func setFile(t *testing.T, dir, name, content string) {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// wantSitePackages checks the venv's site-packages: every pattern of installed matches
+// something there, no pattern of absent does (a dev group, an editable install's .pth).
+func wantSitePackages(t *testing.T, img *testbed.Image, installed, absent []string) {
+	t.Helper()
+	site := "/opt/venv/lib/python3*/site-packages/"
+	for _, p := range installed {
+		if !img.Exists(site + p) {
+			t.Errorf("%s is not installed", p)
+		}
+	}
+	for _, p := range absent {
+		if img.Exists(site + p) {
+			t.Errorf("%s is installed", p)
+		}
+	}
+}

@@ -37,17 +37,8 @@ func TestPoetryLockProject(t *testing.T) {
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "output", run(t, res.Image), "| poetry |")
 	wantContains(t, "progress", res.Log, "[deps] uv pip install --no-deps --require-hashes (poetry.lock, groups main)", "[deps] uv pip install --no-deps . (the project, non-editable)")
-	site := "/opt/venv/lib/python3*/site-packages/"
-	for _, p := range []string{"cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "poetryapp-0.1.0.dist-info", "poetryapp/__init__.py"} {
-		if !res.Exists(site + p) {
-			t.Errorf("%s is not installed", p)
-		}
-	}
-	for _, p := range []string{"cython*", "poetry*core*", "poetry/", "__editable__*", "*.pth"} {
-		if res.Exists(site + p) {
-			t.Errorf("%s is installed (the dev group, Poetry, or an editable install)", p)
-		}
-	}
+	wantSitePackages(t, res.Image, []string{"cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "poetryapp-0.1.0.dist-info", "poetryapp/__init__.py"},
+		[]string{"cython*", "poetry*core*", "poetry/", "__editable__*", "*.pth"})
 	noUVIn(t, res.Image)
 
 	a, err := spec.ParseWithContext("Acaifile", []byte(readHostFile(t, filepath.Join(dir, "Acaifile"))), spec.ContextFiles{Present: []string{"poetry.lock", "pyproject.toml"}})

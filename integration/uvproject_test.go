@@ -70,17 +70,8 @@ func TestUVLockProject(t *testing.T) {
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "output", run(t, res.Image), "| greetings |")
 	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", "[deps] uv pip install --no-deps . (the project, non-editable)")
-	site := "/opt/venv/lib/python3*/site-packages/"
-	for _, p := range []string{"greeter/__init__.py", "cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "greeter-0.1.0.dist-info"} {
-		if !res.Exists(site + p) {
-			t.Errorf("%s is not installed", p)
-		}
-	}
-	for _, p := range []string{"cython*", "__editable__*", "*.pth"} {
-		if res.Exists(site + p) {
-			t.Errorf("%s is installed (dev group or an editable install)", p)
-		}
-	}
+	wantSitePackages(t, res.Image, []string{"greeter/__init__.py", "cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "greeter-0.1.0.dist-info"},
+		[]string{"cython*", "__editable__*", "*.pth"})
 	readFile(t, res.Image, "/opt/venv/bin/greet")
 	noUVIn(t, res.Image)
 
@@ -168,12 +159,7 @@ func TestPyprojectWithoutLock(t *testing.T) {
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pyproject.toml (no lock: resolved at build time)", "[deps] uv pip install --no-deps . (the project, non-editable)")
 	wantContains(t, "output", run(t, res.Image), "| greetings |")
-	site := "/opt/venv/lib/python3*/site-packages/"
-	for _, p := range []string{"cowsay-6.1.dist-info", "cython-3.3.1.dist-info", "greeter-0.1.0.dist-info"} {
-		if !res.Exists(site + p) {
-			t.Errorf("%s is not installed", p)
-		}
-	}
+	wantSitePackages(t, res.Image, []string{"cowsay-6.1.dist-info", "cython-3.3.1.dist-info", "greeter-0.1.0.dist-info"}, nil)
 	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"), "UnlockedProject: pyproject.toml is installed with no lock beside it")
 
 	var results lint.LintResults
@@ -229,15 +215,7 @@ build-backend = "setuptools.build_meta"
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-workspace (uv.lock, 1 members)", "[deps] uv pip install --no-deps . packages/wordlib (the workspace, non-editable)")
 	wantContains(t, "output", run(t, res.Image), "| workspace |")
-	site := "/opt/venv/lib/python3*/site-packages/"
-	for _, p := range []string{"cowsay-6.1.dist-info", "greeter-0.1.0.dist-info", "wordlib-0.2.0.dist-info", "wordlib/__init__.py"} {
-		if !res.Exists(site + p) {
-			t.Errorf("%s is not installed", p)
-		}
-	}
-	if res.Exists(site + "*.pth") {
-		t.Errorf("an editable install is in the venv")
-	}
+	wantSitePackages(t, res.Image, []string{"cowsay-6.1.dist-info", "greeter-0.1.0.dist-info", "wordlib-0.2.0.dist-info", "wordlib/__init__.py"}, []string{"*.pth"})
 
 	setFile(t, dir, "packages/wordlib/src/wordlib/__init__.py", fmt.Sprintf("WORD = 'member changed %d'\n", time.Now().UnixNano()))
 	res = mustBuild(t, bed.BuildInProcess, o)

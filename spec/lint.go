@@ -34,11 +34,12 @@ var (
 	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile, or one it includes (-r, -c), is not in the build context."}
 	RuleUnlockedProject        = Rule{"UnlockedProject", "The pyproject.toml is installed without a lock: every build resolves its dependencies again, so two builds may install different versions."}
 	RuleLargeExcludedDirectory = Rule{"LargeExcludedDirectory", "The build context has no .dockerignore and holds a large directory acai leaves out (a virtual environment, .git, a cache): acai does not send it, but other builds of this directory upload it."}
+	RuleCompilesOnAlpine       = Rule{"CompilesOnAlpine", "A package has no musllinux wheel for the target, so it compiles from source in the builder: slower builds, and build packages that acai adds or that [build].apk must name."}
 )
 
 // Rules lists every rule, in the order findings are reported.
 var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
-	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleUnlockedProject, RuleLargeExcludedDirectory}
+	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleUnlockedProject, RuleLargeExcludedDirectory, RuleCompilesOnAlpine}
 
 // credentialNamePattern are build-arg names that hold a secret by their name.
 var credentialNamePattern = regexp.MustCompile(`(?i)(PASSWORD|TOKEN|SECRET|_AUTH|CREDENTIAL)`)
@@ -233,6 +234,28 @@ func (l *linter) addAt(r Rule, req Requirement, format string, args ...any) {
 		Range: Range{Start: Position{Line: req.Line, Column: 1}, End: Position{Line: req.Line, Column: len(req.Spec) + 1}}})
 }
 
+// RequirementFinding is a finding about the project name where the Acaifile asks for
+// it: the requirement line that names it, or else the key that installs it (a
+// dependency of a dependency, a lock's package): requirements, packages or lock.
+func RequirementFinding(a *Acaifile, files map[string][]byte, r Rule, name, msg string) Finding {
+	l := &linter{a: a}
+	for _, req := range l.requirements(files) {
+		if projectName(req.Spec) == NormalizeName(name) {
+			l.addAt(r, req, "%s", msg)
+			return l.findings[0]
+		}
+	}
+	key := "lock"
+	switch {
+	case len(a.Requirements) > 0:
+		key = "requirements"
+	case len(a.Packages) > 0:
+		key = "packages"
+	}
+	l.add(r, key, "%s", msg)
+	return l.findings[0]
+}
+
 // requirements lists the runtime requirements: inline packages, then the lines of each
 // requirement file (options, includes and comments aside).
 func (l *linter) requirements(files map[string][]byte) []Requirement {
@@ -299,8 +322,11 @@ func projectName(spec string) string {
 	return strings.ToLower(normalizeName(namePattern.FindString(strings.TrimSpace(spec))))
 }
 
-// normalizeName compares project names as pip does (PEP 503).
+// normalizeName compares project names as pip does (PEP 503), case aside.
 func normalizeName(s string) string { return separatorPattern.ReplaceAllString(s, "-") }
+
+// NormalizeName is a project name as PyPI normalizes it (PEP 503).
+func NormalizeName(s string) string { return strings.ToLower(normalizeName(s)) }
 
 func apkBaseName(p string) string {
 	if i := strings.IndexAny(p, "<>=~"); i >= 0 {

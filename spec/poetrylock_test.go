@@ -11,7 +11,7 @@ import (
 // testdata/poetry is a real Poetry project: poetry.lock was written by Poetry 2.5.1
 // (`poetry lock`) against the test bed's index, which its pyproject.toml names as the
 // primary source. The integration tests build the same project.
-func readPoetryProject(t *testing.T) (lock, pyproject []byte) {
+func readPoetryProject(t testing.TB) (lock, pyproject []byte) {
 	t.Helper()
 	lock, err := os.ReadFile("testdata/poetry/poetry.lock")
 	if err != nil {
@@ -104,14 +104,7 @@ func TestPythonJSON(t *testing.T) {
 // FuzzPoetryRequirements: any lock and pyproject give an export or an error at a line,
 // never a panic.
 func FuzzPoetryRequirements(f *testing.F) {
-	lock, err := os.ReadFile("testdata/poetry/poetry.lock")
-	if err != nil {
-		f.Fatal(err)
-	}
-	pyproject, err := os.ReadFile("testdata/poetry/pyproject.toml")
-	if err != nil {
-		f.Fatal(err)
-	}
+	lock, pyproject := readPoetryProject(f)
 	f.Add(lock, pyproject)
 	f.Add([]byte("[[package]]\nname = \"x\"\nmarkers = {dev = 1}\ngroups = [\"main\"]\n[metadata]\nlock-version = \"2.1\"\n"), []byte("[tool.poetry.dependencies]\nx = \"*\"\n"))
 	a, err := Parse("Acaifile", []byte("lock = \"poetry.lock\"\n[build]\ngroups = [\"dev\"]\n"))
