@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -20,6 +21,7 @@ import (
 	"github.com/moby/buildkit/frontend/attestations/sbom"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -119,6 +121,28 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 // answerSubrequest answers --check, --call outline and --call targets; ok is false for
 // a normal build.
 func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, files *contextFiles, findings []spec.Finding, parseErr error) (*client.Result, bool, error) {
+	switch bc.BuildOpts().Opts["requestid"] {
+	case planRequest.Name:
+		if parseErr != nil {
+			return nil, true, withSource(parseErr, src.SourceMap)
+		}
+		if err := files.missingError(); err != nil {
+			return nil, true, err
+		}
+		cs, err := newConverters(ctx, bc, src, a, files)
+		if err != nil {
+			return nil, true, err
+		}
+		ps, plans, err := cs.plans(ctx, target)
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := planResult(ps, plans)
+		return res, true, err
+	case subrequests.RequestSubrequestsDescribe:
+		res, err := describeSubrequests()
+		return res, true, err
+	}
 	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
 			var data map[string][]byte
@@ -131,6 +155,22 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 					return nil, err
 				}
 				findings = append(findings, spec.ExcludedDirectoryFindings(sizes)...)
+			}
+			if files != nil && parseErr == nil && files.missingError() == nil {
+				// What compiles on Alpine: the resolution, as the build makes it.
+				cs, err := newConverters(ctx, bc, src, a, files)
+				if err != nil {
+					return nil, err
+				}
+				_, plans, err := cs.plans(ctx, target)
+				if err != nil {
+					return nil, err
+				}
+				for _, p := range plans {
+					if p != nil {
+						findings = append(findings, p.Findings(a, data)...)
+					}
+				}
 			}
 			return lintResults(src.SourceMap, data, findings, parseErr), nil
 		},
@@ -146,15 +186,64 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 	})
 }
 
-// buildImages builds the target for every requested platform, each from its own base
-// image resolution, and attaches SBOMs when asked.
-func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string) (*client.Result, error) {
+// converters make the converter of each platform of one build, over one read of the
+// context.
+type converters struct {
+	bc           *dockerui.Client
+	src          *dockerui.Source
+	a            *spec.Acaifile
+	files        *contextFiles
+	appExcludes  []string
+	buildContext *llb.State
+}
+
+func newConverters(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles) (*converters, error) {
 	appExcludes := a.AppExcludes(files.venvs, files.dockerignore)
 	excludes, err := files.transferExcludes(appExcludes)
 	if err != nil {
 		return nil, err
 	}
 	buildContext, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
+	if err != nil {
+		return nil, err
+	}
+	return &converters{bc: bc, src: src, a: a, files: files, appExcludes: appExcludes, buildContext: buildContext}, nil
+}
+
+// platforms are the build's target platforms: --platform, else the build platform.
+func (cs *converters) platforms() []ocispecs.Platform {
+	if len(cs.bc.TargetPlatforms) > 0 {
+		return cs.bc.TargetPlatforms
+	}
+	return cs.bc.BuildPlatforms[:1]
+}
+
+func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
+	a, files := cs.a, cs.files
+	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data,
+		project:     Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements, Members: files.members},
+		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: map[string]*stage{}}
+}
+
+// plans resolves the build for each target platform, without building it: for --check
+// and --call plan. A platform acai cannot resolve ahead has no plan.
+func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, error) {
+	ps := cs.platforms()
+	out := make([]*plan.Plan, len(ps))
+	for i, p := range ps {
+		conv := cs.forPlatform(p)
+		if _, err := conv.build(ctx, target); err != nil {
+			return nil, nil, withSource(err, cs.src.SourceMap)
+		}
+		out[i] = conv.plan
+	}
+	return ps, out, nil
+}
+
+// buildImages builds the target for every requested platform, each from its own base
+// image resolution, and attaches SBOMs when asked.
+func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string) (*client.Result, error) {
+	cs, err := newConverters(ctx, bc, src, a, files)
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +261,13 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if platform != nil {
 			p = *platform
 		}
-		conv := &converter{bc: bc, spec: a, inputs: files.inputs, project: Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements, Members: files.members}, appExcludes: appExcludes, smap: src.SourceMap, platform: p, context: buildContext, images: map[string]*stage{}}
+		conv := cs.forPlatform(p)
 		st, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
+		}
+		if conv.plan != nil {
+			warn(ctx, src, conv.plan.Findings(a, files.data))
 		}
 		st.config.Platform = p
 		finals.Store(platforms.FormatAll(platforms.Normalize(p)), st.state)
@@ -260,25 +352,70 @@ func attachSBOMs(ctx context.Context, c client.Client, rb *dockerui.ResultBuilde
 	})
 }
 
-// build routes a target to the stages it needs.
+// build routes a target to the stages it needs. Before the builder, the resolution for
+// the target (resolve) says what compiles, so the builder gets exactly what that needs:
+// no toolchain at all when every package is a wheel.
 func (c *converter) build(ctx context.Context, target string) (*stage, error) {
-	builder, err := c.builderStage(ctx)
-	if err != nil || target == stageBuilder {
-		return builder, err
+	if target == stageBuilder {
+		return c.builderStage(ctx)
 	}
-	// The uv image only when a step runs uv: an app with nothing to install needs none.
-	installs := len(depsCommands(c.spec, c.project, c.appExcludes)) > 0 || target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0
-	if installs && c.spec.Build.Installer == spec.InstallerUV {
+	cmds := depsCommands(c.spec, c.project, c.appExcludes)
+	resolved := slices.Clone(cmds)
+	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
+		resolved = append(resolved, testCommand(c.spec))
+	}
+	// The uv image only when a step runs uv, which resolves whichever installer installs:
+	// an app with nothing to install needs none.
+	if len(resolved) > 0 {
+		var err error
 		if c.uvImage, err = c.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
 			return nil, err
 		}
 	}
-	deps := c.depsStage(builder)
+	builder, err := c.plannedBuilder(ctx, resolved)
+	if err != nil {
+		return nil, err
+	}
+	deps := c.depsStage(builder, cmds)
 	runner, err := c.runnerStage(ctx, deps)
 	if err != nil || target == stageRunner {
 		return runner, err
 	}
 	return c.testStage(deps, runner), nil
+}
+
+// plannedBuilder resolves what cmds install for the converter's platform (c.plan) and
+// is the builder that plan needs. A build acai cannot resolve ahead (an architecture
+// the resolver has no musl platform for, a pylock.toml) gets the whole toolchain.
+func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage, error) {
+	base, generated, err := c.builderBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	target, ok := plan.TargetFor(c.platform.Architecture, c.spec.Python)
+	for _, cmd := range cmds {
+		ok = ok && (cmd.resolve != nil || cmd.project != nil)
+	}
+	if !ok || len(cmds) == 0 {
+		if !generated {
+			return base, nil
+		}
+		if len(cmds) == 0 { // nothing installs: nothing to compile
+			return c.addBuildPackages(base, c.spec.Build.APK, ""), nil
+		}
+		return c.addBuildPackages(base, builderPackages(c.spec), ""), nil
+	}
+	if generated && needsVCS(c.spec, c.files) {
+		base = c.addBuildPackages(base, vcsPackages, "for VCS requirements")
+	}
+	if c.plan, err = c.resolve(ctx, base.state, target, cmds); err != nil {
+		return nil, err
+	}
+	if !generated {
+		return base, nil
+	}
+	packages, why := plannedPackages(c.spec, c.plan)
+	return c.addBuildPackages(base, packages, why), nil
 }
 
 func isTarget(name string) bool {

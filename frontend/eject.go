@@ -40,7 +40,11 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	d.line("#   acai eject > Dockerfile && docker buildx build .")
 	d.line("# The stages are acai's: builder, deps, scan, runner, test.")
 	d.line("")
-	base, packages := builderBase(a)
+	// Without the resolution a build makes: the whole toolchain, as --target builder.
+	base, packages := a.BaseImage(), builderPackages(a)
+	if a.Build.Image != "" {
+		base = a.Build.Image
+	}
 	d.line("FROM %s AS %s", base, stageBuilder)
 	if len(packages) > 0 {
 		d.line("RUN %s", execForm(append([]string{"apk", "add", "--no-cache"}, packages...)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -31,9 +32,13 @@ func FuzzConvert(f *testing.F) {
 		local := llb.Local("context")
 		base := &stage{state: llb.Image("python:3.12-alpine3.24"), config: &dockerspec.DockerOCIImage{}}
 		c := &converter{bc: &dockerui.Client{}, spec: a, context: &local, platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), project: Project{Installable: true}}
-		st := c.depsStage(base)
-		st = c.install(st, requirementsCommand(a, a.Test.Requirements, a.Test.Packages))
+			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), project: Project{Installable: true},
+			// a resolution with a wheel and a source build, which every install follows
+			plan: plan.Make(plan.Target{Arch: "x86_64", Python: a.Python}, []plan.Package{
+				{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
+				{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})}
+		st := c.depsStage(base, depsCommands(a, c.project, c.appExcludes))
+		st = c.install(st, followPlan(testCommand(a), c.plan))
 		if _, err := st.Marshal(ctx); err != nil {
 			t.Fatalf("marshal: %v", err)
 		}

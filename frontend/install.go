@@ -85,6 +85,14 @@ type command struct {
 	// requirementsMount beside the inputs: a poetry.lock's exported requirements.
 	generated map[string][]byte
 	keys      []string // the Acaifile keys the step comes from, for its errors
+	// resolve are the `uv pip compile` arguments that resolve what the step installs
+	// (its sources, after the index options), run in dir with the same inputs, after
+	// export (a shell command, "" for none); nil: nothing to resolve (a local project).
+	resolve []string
+	export  string
+	locked  bool // installs a lock's exact versions already
+	// hint is printed when the step fails: what compiled, and what to do.
+	hint string
 }
 
 // depsCommands are the dependency installs of the deps stage, in order: the lock (or the
@@ -153,18 +161,36 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 		args = append(args, "--prefer-binary", "--no-warn-script-location")
 	}
 	args = append(args, indexOptions(a.Build)...)
-	var desc []string
+	var desc, sources, resolve []string
 	for _, f := range files {
-		args = append(args, "-r", path.Join(requirementsMount, f))
+		sources = append(sources, "-r", path.Join(requirementsMount, f))
+		resolve = append(resolve, path.Join(requirementsMount, f))
 		desc = append(desc, "-r "+f)
 	}
-	args = append(args, specs...)
+	sources = append(sources, specs...)
 	desc = append(desc, specs...)
+	var generated map[string][]byte
+	if len(specs) > 0 {
+		// The resolver reads requirements from files only.
+		generated = map[string][]byte{packagesFile: []byte(strings.Join(specs, "\n") + "\n")}
+		resolve = append(resolve, path.Join(requirementsMount, packagesFile))
+	}
 	what := "pip install "
 	if tool == uv {
 		what = "uv pip install "
 	}
-	return command{tool: tool, args: args, what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount, keys: []string{"requirements", "packages"}}
+	return command{tool: tool, args: append(args, sources...), what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount,
+		keys: []string{"requirements", "packages"}, resolve: append(indexOptions(a.Build), resolve...), generated: generated}
+}
+
+// packagesFile holds the Acaifile's packages for the resolver.
+const packagesFile = "acai-packages.txt"
+
+// testCommand installs the [test] requirements and packages on top of the dependencies.
+func testCommand(a *spec.Acaifile) command {
+	cmd := requirementsCommand(a, a.Test.Requirements, a.Test.Packages)
+	cmd.keys = []string{"test.requirements", "test.packages"}
+	return cmd
 }
 
 // unlockedProjectCommand installs the dependencies a pyproject.toml declares, found with
@@ -172,16 +198,17 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 // build time, so not reproducible (rule UnlockedProject). Its only input is pyproject.toml.
 func unlockedProjectCommand(a *spec.Acaifile) command {
 	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
-	args = append(args, indexOptions(a.Build)...)
-	args = append(args, "-r", spec.PyprojectFile)
+	var selection []string
 	for _, e := range a.Build.Extras {
-		args = append(args, "--extra", e)
+		selection = append(selection, "--extra", e)
 	}
 	for _, g := range a.Build.Groups {
-		args = append(args, "--group", g)
+		selection = append(selection, "--group", g)
 	}
+	args = slices.Concat(args, indexOptions(a.Build), []string{"-r", spec.PyprojectFile}, selection)
 	return command{tool: uv, args: args, what: "uv pip install -r pyproject.toml (no lock: resolved at build time)",
-		inputs: []string{spec.PyprojectFile}, dir: requirementsMount, keys: []string{"lock"}}
+		inputs: []string{spec.PyprojectFile}, dir: requirementsMount, keys: []string{"lock"},
+		resolve: slices.Concat(indexOptions(a.Build), []string{spec.PyprojectFile}, selection)}
 }
 
 // poetryRequirementsFile is the name of a poetry.lock's exported requirements in the
@@ -203,9 +230,11 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount, keys: []string{"lock"}}
 	case spec.LockPoetry:
 		groups := strings.Join(append([]string{spec.PoetryMainGroup}, a.Build.Groups...), ",")
-		return command{tool: uv, args: append(install, "--no-deps", "--require-hashes", "-r", path.Join(requirementsMount, poetryRequirementsFile)),
+		exported := path.Join(requirementsMount, poetryRequirementsFile)
+		return command{tool: uv, args: append(install, "--no-deps", "--require-hashes", "-r", exported),
 			what:      "uv pip install --no-deps --require-hashes (" + a.Lock + ", groups " + groups + ")",
-			generated: map[string][]byte{poetryRequirementsFile: p.LockRequirements}, dir: requirementsMount, keys: []string{"lock"}}
+			generated: map[string][]byte{poetryRequirementsFile: p.LockRequirements}, dir: requirementsMount, keys: []string{"lock"},
+			resolve: append(indexOptions(a.Build), "--no-deps", exported), locked: true}
 	}
 	// --no-emit-workspace: neither the project nor a workspace member, which are
 	// installed from their sources by projectCommand.
@@ -217,7 +246,8 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 		export = append(export, "--group", g)
 	}
 	install = append(install, "--no-deps", "-r", "/tmp/acai-locked.txt")
-	script := shellWords(export) + " && " + shellWords(install)
+	// "$@": what the resolution adds to the install (followPlan).
+	script := shellWords(export) + " && " + shellWords(install) + ` "$@"`
 	inputs := []string{a.Lock, path.Join(a.ProjectDir(), spec.PyprojectFile)}
 	what := "uv sync --locked --no-dev --no-install-project (" + a.Lock + ")"
 	if len(p.Members) > 0 {
@@ -226,8 +256,9 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 			inputs = append(inputs, path.Join(a.ProjectDir(), m, spec.PyprojectFile))
 		}
 	}
-	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: what,
-		inputs: inputs, dir: path.Join(requirementsMount, a.ProjectDir()), keys: []string{"lock"}}
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script, "acai-lock"}, what: what,
+		inputs: inputs, dir: path.Join(requirementsMount, a.ProjectDir()), keys: []string{"lock"},
+		export: shellWords(export), resolve: append(indexOptions(a.Build), "--no-deps", "/tmp/acai-locked.txt"), locked: true}
 }
 
 // projectCommand installs the uv.lock project itself, non-editable, without its
@@ -255,12 +286,22 @@ func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 		project: excludes, dir: dir, keys: []string{"lock"}}
 }
 
-// install runs cmd on top of st. Its inputs are only what cmd reads; the installer's
-// binary (uv), cache and secrets are mounts that reach no image.
+// install runs cmd on top of st.
 func (c *converter) install(st llb.State, cmd command) llb.State {
+	return st.Run(runOpts(c.opts(stageDeps, cmd.what, cmd.keys...), c.stepOptions(cmd)...)...).Root()
+}
+
+// stepOptions are what an install (or resolve) step of cmd runs with. Its inputs are
+// only what cmd reads; the installer's binary (uv), cache and secrets are mounts that
+// reach no image.
+func (c *converter) stepOptions(cmd command) []llb.RunOption {
 	keys := cmd.keys
+	argv := cmd.argv()
+	if cmd.hint != "" {
+		argv = append([]string{"/bin/sh", "-c", `"$@" || { rc=$?; printf '\n%s\n' "$0" >&2; exit $rc; }`, cmd.hint}, argv...)
+	}
 	run := []llb.RunOption{
-		llb.Args(cmd.argv()),
+		llb.Args(argv),
 		// Writable (its changes are dropped): pip builds local projects in their directory.
 		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, cmd.generated, keys[0])),
 		// pip resolves local projects and --find-links against the directory it runs in: the
@@ -292,5 +333,5 @@ func (c *converter) install(st llb.State, cmd command) llb.State {
 			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
 		}
 	}
-	return st.Run(runOpts(c.opts(stageDeps, cmd.what, keys...), run...)...).Root()
+	return run
 }

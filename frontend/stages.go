@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -25,15 +26,21 @@ import (
 // --no-cache-filter and --build-context take.
 const (
 	stageBuilder = "builder"
+	stageResolve = "resolve"
 	stageDeps    = "deps"
 	stageScan    = "scan"
 	stageRunner  = "runner"
 	stageTest    = "test"
 )
 
-// ToolchainPackages turn the base image into the ACAI builder: a C/C++ toolchain for
-// sdists, git and ssh for VCS requirements, scanelf for the runtime-library scan.
-var ToolchainPackages = []string{"build-base", "linux-headers", "git", "openssh-client", "scanelf"}
+// ToolchainPackages turn the base image into the publishable ACAI builder (--target
+// builder), and into the builder of a build acai cannot resolve before it installs: a
+// C/C++ toolchain for sdists, git and ssh for VCS requirements, scanelf for the
+// runtime-library scan. A resolved build's builder gets only what its plan asks for.
+var ToolchainPackages = slices.Concat(plan.Toolchain, vcsPackages, []string{"scanelf"})
+
+// vcsPackages are what VCS requirements (git+https://, git+ssh://) need to be fetched.
+var vcsPackages = []string{"git", "openssh-client"}
 
 // Where build inputs are mounted in build steps; none of them reach an image.
 const (
@@ -53,6 +60,7 @@ type converter struct {
 	bc     *dockerui.Client
 	spec   *spec.Acaifile
 	inputs map[string][]string // requirement file → every context path pip opens for it
+	files  map[string][]byte   // the context files acai read: requirement files, locks
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
 	// project is what the lock's project (or pyproject.toml) adds to the Acaifile.
@@ -64,6 +72,9 @@ type converter struct {
 
 	// base images, resolved once per platform even when two stages use one
 	images map[string]*stage
+	// plan is the resolution for this platform; nil when the build was not resolved
+	// (the builder then gets the whole toolchain).
+	plan *plan.Plan
 }
 
 // stage is an LLB state together with the config it has as an image: a base image,
@@ -185,33 +196,76 @@ func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys .
 // builderStage is the ACAI image: the Python base with a C/C++ toolchain. A named build
 // context "builder" or [build].image supplies a prebuilt one instead.
 func (c *converter) builderStage(ctx context.Context) (*stage, error) {
-	if prebuilt, err := c.fromNamedContext(ctx, stageBuilder); err != nil || prebuilt != nil {
-		return prebuilt, err
+	base, generated, err := c.builderBase(ctx)
+	if err != nil || !generated {
+		return base, err
 	}
-	ref, packages := builderBase(c.spec)
-	keys := []string{"build.image"}
-	if c.spec.Build.Image == "" {
-		keys = []string{"python", "alpine"}
+	return c.addBuildPackages(base, builderPackages(c.spec), ""), nil
+}
+
+// builderBase is the image the builder starts from: the named build context "builder"
+// (generated is false: nothing is added to it), or [build].image, or the Python base.
+func (c *converter) builderBase(ctx context.Context) (_ *stage, generated bool, _ error) {
+	if prebuilt, err := c.fromNamedContext(ctx, stageBuilder); err != nil || prebuilt != nil {
+		return prebuilt, false, err
+	}
+	ref, keys := c.spec.BaseImage(), []string{"python", "alpine"}
+	if c.spec.Build.Image != "" {
+		ref, keys = c.spec.Build.Image, []string{"build.image"}
 	}
 	base, err := c.baseImage(ctx, stageBuilder, ref, keys...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	b := &stage{state: base.state, config: cloneConfig(base.config)}
-	if len(packages) > 0 {
-		b.state = b.state.Run(runOpts(c.layer(b, stageBuilder, "apk add --no-cache "+strings.Join(packages, " "), "build.apk", "build.image"),
-			llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
-	}
-	return b, nil
+	return &stage{state: base.state, config: cloneConfig(base.config)}, true, nil
 }
 
-// builderBase is the builder's base image and the packages added to it: the toolchain
-// on the Python base, or only [build].apk on a prebuilt ACAI image.
-func builderBase(a *spec.Acaifile) (string, []string) {
-	if a.Build.Image != "" {
-		return a.Build.Image, a.Build.APK
+// addBuildPackages is b with packages added by apk (b itself when there are none);
+// why, when set, ends the progress name.
+func (c *converter) addBuildPackages(b *stage, packages []string, why string) *stage {
+	if len(packages) == 0 {
+		return b
 	}
-	return a.BaseImage(), append(slices.Clone(ToolchainPackages), a.Build.APK...)
+	out := &stage{state: b.state, config: cloneConfig(b.config)}
+	name := "apk add --no-cache " + strings.Join(packages, " ")
+	if why != "" {
+		name += " (" + why + ")"
+	}
+	out.state = out.state.Run(runOpts(c.layer(out, stageBuilder, name, "build.apk", "build.image"),
+		llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
+	return out
+}
+
+// builderPackages are the packages added to the builder's base when no plan says what
+// the build needs: the toolchain on the Python base, or only [build].apk on a prebuilt
+// ACAI image.
+func builderPackages(a *spec.Acaifile) []string {
+	if a.Build.Image != "" {
+		return a.Build.APK
+	}
+	return append(slices.Clone(ToolchainPackages), a.Build.APK...)
+}
+
+// plannedPackages are what the builder's base gets for a plan: what the plan's source
+// builds need (the toolchain aside on a prebuilt ACAI image, which has it), then
+// [build].apk; and why, for the progress name.
+func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
+	var packages []string
+	for _, pkg := range p.BuildAPK() {
+		if a.Build.Image == "" || !slices.Contains(plan.Toolchain, pkg) {
+			packages = append(packages, pkg)
+		}
+	}
+	why := ""
+	if len(p.SourceBuilds) > 0 {
+		why = "to compile " + p.Describe()
+	}
+	for _, pkg := range a.Build.APK {
+		if !slices.Contains(packages, pkg) {
+			packages = append(packages, pkg)
+		}
+	}
+	return packages, why
 }
 
 // requirementFiles is a scratch state holding only what pip opens for the requirement
@@ -259,14 +313,14 @@ func outermost(paths []string) []string {
 
 // depsStage is the builder with the requirements installed; its only inputs are the
 // requirement files.
-func (c *converter) depsStage(builder *stage) llb.State {
+func (c *converter) depsStage(builder *stage, cmds []command) llb.State {
 	st := builder.state
 	if c.spec.Runtime.Layout == spec.LayoutVenv {
 		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
 			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
 	}
-	for _, cmd := range depsCommands(c.spec, c.project, c.appExcludes) {
-		st = c.install(st, cmd)
+	for _, cmd := range cmds {
+		st = c.install(st, followPlan(cmd, c.plan))
 	}
 	return st
 }
@@ -295,9 +349,17 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 		return nil, err
 	}
 	r := &stage{state: base.state, config: cfg}
-	if a.AutoDepsEnabled() || len(a.APK) > 0 {
-		what := slices.Clone(a.APK)
-		run := []llb.RunOption{llb.Args(append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, a.APK...))}
+	runtime := slices.Clone(a.APK)
+	if c.plan != nil {
+		for _, pkg := range c.plan.RuntimeAPK() {
+			if !slices.Contains(runtime, pkg) {
+				runtime = append(runtime, pkg)
+			}
+		}
+	}
+	if a.AutoDepsEnabled() || len(runtime) > 0 {
+		what := slices.Clone(runtime)
+		run := []llb.RunOption{llb.Args(append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, runtime...))}
 		if a.AutoDepsEnabled() {
 			what = append(what, "(+ so: libraries found by [scan])")
 			run = append(run, llb.AddMount(scanOutputMount, c.scanStage(deps, base.state), llb.Readonly))
@@ -348,9 +410,7 @@ func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		cmd := requirementsCommand(a, a.Test.Requirements, a.Test.Packages)
-		cmd.keys = []string{"test.requirements", "test.packages"}
-		testDeps = c.install(deps, cmd)
+		testDeps = c.install(deps, followPlan(testCommand(a), c.plan))
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}

@@ -1,21 +1,27 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // missingFileError is the build's error for a requirement file the target needs that
@@ -134,3 +140,73 @@ func describeTarget(name string) string {
 
 // today is when end-of-life dates are judged; a variable for tests.
 var today = time.Now
+
+// planRequest is --call plan: the resolution of each target platform, what installs as
+// a wheel, what compiles, and what acai adds to the builder and the runner for it.
+var planRequest = subrequests.Request{
+	Name:        "frontend.plan",
+	Version:     "1.0.0",
+	Type:        subrequests.TypeRPC,
+	Description: "The resolution for each target platform: wheels, source builds and the Alpine packages acai adds",
+	Metadata:    []subrequests.Named{{Name: "result.json"}, {Name: "result.txt"}},
+}
+
+// platformPlan is one platform's entry of --call plan's JSON.
+type platformPlan struct {
+	Platform string     `json:"platform"`
+	Resolved bool       `json:"resolved"` // false: acai cannot resolve this build ahead
+	Plan     *plan.Plan `json:"plan,omitempty"`
+	Builder  []string   `json:"builder_apk"`
+	Runner   []string   `json:"runner_apk"`
+}
+
+// planResult answers --call plan: text by default, JSON with --call plan,format=json.
+func planResult(ps []ocispecs.Platform, plans []*plan.Plan) (*client.Result, error) {
+	var out []platformPlan
+	var text strings.Builder
+	for i, p := range ps {
+		name := platforms.FormatAll(platforms.Normalize(p))
+		if plans[i] == nil {
+			out = append(out, platformPlan{Platform: name})
+			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
+			continue
+		}
+		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK())})
+		text.WriteString(plans[i].Text(name))
+	}
+	dt, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.AddMeta("result.json", dt)
+	res.AddMeta("result.txt", []byte(text.String()))
+	res.AddMeta("version", []byte(planRequest.Version))
+	return res, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// describeSubrequests answers --call subrequests.describe with acai's requests.
+func describeSubrequests() (*client.Result, error) {
+	all := []subrequests.Request{outline.SubrequestsOutlineDefinition, targets.SubrequestsTargetsDefinition,
+		lint.SubrequestLintDefinition, planRequest, subrequests.SubrequestsDescribeDefinition}
+	dt, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := subrequests.PrintDescribe(dt, &b); err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.AddMeta("result.json", dt)
+	res.AddMeta("result.txt", b.Bytes())
+	res.AddMeta("version", []byte(subrequests.SubrequestsDescribeDefinition.Version))
+	return res, nil
+}

@@ -1,0 +1,150 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/plan"
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+)
+
+// resolvedMount is where a resolve step writes its pylock.toml.
+const resolvedMount = "/acai/resolved"
+
+// resolve runs the resolver for the converter's target over what cmds install, in one
+// step per command on base (the builder's base image: no toolchain yet), solves it and
+// reads the result. Its inputs are those of the installs, so it is cached as they are.
+// The resolver is uv (`uv pip compile --python-platform <arch>-unknown-linux-musl
+// --python-version X.Y`), whichever installer installs: it lists, per package, the
+// wheels the target can install, and none for a package that compiles there.
+func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Target, cmds []command) (*plan.Plan, error) {
+	merged := llb.Scratch().Platform(c.platform)
+	n := 0
+	for i, cmd := range cmds {
+		if cmd.resolve == nil {
+			continue
+		}
+		out := base.Run(runOpts(c.opts(stageResolve, c.resolveName(cmd, target), cmd.keys...), c.stepOptions(resolveCommand(cmd, target))...)...).
+			AddMount(resolvedMount, llb.Scratch().Platform(c.platform))
+		merged = merged.File(llb.Copy(out, "pylock.toml", fmt.Sprintf("/%d/pylock.toml", i), &llb.CopyInfo{CreateDestPath: true}), c.opts(stageResolve, "collect the resolution")...)
+		n++
+	}
+	var packages []plan.Package
+	if n > 0 {
+		def, err := merged.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: c.bc.CacheImports})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		for i, cmd := range cmds {
+			if cmd.resolve == nil {
+				continue
+			}
+			name := fmt.Sprintf("/%d/pylock.toml", i)
+			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+			if err != nil {
+				return nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, err)
+			}
+			pkgs, err := plan.ParsePylock(name, dt)
+			if err != nil {
+				return nil, err
+			}
+			packages = mergePackages(packages, pkgs)
+		}
+	}
+	return plan.Make(target, packages), nil
+}
+
+// resolveName is a resolve step's progress name: what it resolves, for which target.
+func (c *converter) resolveName(cmd command, target plan.Target) string {
+	what := strings.TrimPrefix(strings.TrimPrefix(cmd.what, "uv "), "pip install ")
+	return "resolve " + strings.TrimPrefix(what, "pip install ") + " for " + target.String()
+}
+
+// resolveCommand is the resolver's run of what cmd installs: the same inputs, index
+// settings and directory, writing resolvedMount/pylock.toml.
+func resolveCommand(cmd command, target plan.Target) command {
+	compile := append([]string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
+		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
+		"--output-file", path.Join(resolvedMount, "pylock.toml")}, cmd.resolve...)
+	args := compile
+	if cmd.export != "" {
+		args = []string{"/bin/sh", "-c", cmd.export + " && " + shellWords(compile)}
+	}
+	return command{tool: uv, args: args, what: cmd.what, inputs: cmd.inputs, generated: cmd.generated, dir: cmd.dir, keys: cmd.keys}
+}
+
+// mergePackages adds more to pkgs, each name once.
+func mergePackages(pkgs, more []plan.Package) []plan.Package {
+	for _, p := range more {
+		if !slices.ContainsFunc(pkgs, func(q plan.Package) bool { return q.Name == p.Name }) {
+			pkgs = append(pkgs, p)
+		}
+	}
+	slices.SortFunc(pkgs, func(a, b plan.Package) int { return strings.Compare(a.Name, b.Name) })
+	return pkgs
+}
+
+// followPlan makes cmd install what the resolution says: exactly its versions (as
+// constraints, for requirements that may not pin them), and from source what compiles
+// on the target, even where the builder's own platform would find a wheel.
+func followPlan(cmd command, p *plan.Plan) command {
+	if cmd.resolve == nil || p == nil {
+		return cmd
+	}
+	var extra []string
+	if pins := p.Pins(); len(pins) > 0 && !cmd.locked {
+		cmd.generated = maps.Clone(cmd.generated)
+		if cmd.generated == nil {
+			cmd.generated = map[string][]byte{}
+		}
+		cmd.generated[resolvedPinsFile] = pins
+		extra = append(extra, "-c", path.Join(requirementsMount, resolvedPinsFile))
+	}
+	if compiled := p.Compiled(); len(compiled) > 0 {
+		if cmd.tool == uv {
+			for _, name := range compiled {
+				extra = append(extra, "--no-binary", name)
+			}
+		} else {
+			extra = append(extra, "--no-binary", strings.Join(compiled, ","))
+		}
+		cmd.what += " (builds from source: " + p.Describe() + ")"
+		cmd.hint = p.FailureHint()
+	}
+	cmd.args = append(slices.Clone(cmd.args), extra...)
+	return cmd
+}
+
+// resolvedPinsFile holds the resolved versions, as constraints of the install.
+const resolvedPinsFile = "acai-resolved.txt"
+
+// needsVCS reports whether a requirement names a VCS URL (git+https://...): resolving and
+// installing it needs git and ssh in the builder.
+func needsVCS(a *spec.Acaifile, files map[string][]byte) bool {
+	texts := slices.Clone(a.Packages)
+	for _, f := range a.Requirements {
+		texts = append(texts, string(files[f]))
+	}
+	for _, t := range texts {
+		for _, vcs := range []string{"git+", "hg+", "svn+", "bzr+"} {
+			if strings.Contains(t, vcs) {
+				return true
+			}
+		}
+	}
+	return false
+}
