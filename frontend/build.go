@@ -405,10 +405,26 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 		}
 		return c.addBuildPackages(base, builderPackages(c.spec), ""), nil
 	}
-	if generated && needsVCS(c.spec, c.files) {
+	vcs := generated && needsVCS(c.spec, c.files)
+	if vcs {
 		base = c.addBuildPackages(base, vcsPackages, "for VCS requirements")
 	}
-	if c.plan, err = c.resolve(ctx, base.state, target, cmds); err != nil {
+	// The resolver runs on the build platform, whatever the target: it executes no
+	// target binary.
+	resolver, rbase := c, base
+	if build := c.bc.BuildPlatforms[0]; !samePlatform(build, c.platform) {
+		resolver = c.forPlatform(build)
+		if rbase, _, err = resolver.builderBase(ctx); err != nil {
+			return nil, err
+		}
+		if resolver.uvImage, err = resolver.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
+			return nil, err
+		}
+		if vcs {
+			rbase = resolver.addBuildPackages(rbase, vcsPackages, "for VCS requirements")
+		}
+	}
+	if c.plan, err = resolver.resolve(ctx, rbase.state, target, cmds); err != nil {
 		return nil, err
 	}
 	if !generated {
@@ -416,6 +432,17 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	}
 	packages, why := plannedPackages(c.spec, c.plan)
 	return c.addBuildPackages(base, packages, why), nil
+}
+
+// forPlatform is a converter of the same build for another platform.
+func (c *converter) forPlatform(p ocispecs.Platform) *converter {
+	other := *c
+	other.platform, other.images, other.plan, other.uvImage = p, map[string]*stage{}, nil, nil
+	return &other
+}
+
+func samePlatform(a, b ocispecs.Platform) bool {
+	return platforms.FormatAll(platforms.Normalize(a)) == platforms.FormatAll(platforms.Normalize(b))
 }
 
 func isTarget(name string) bool {

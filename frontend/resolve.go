@@ -32,10 +32,11 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 		}
 		out := base.Run(runOpts(c.opts(stageResolve, c.resolveName(cmd, target), cmd.keys...), c.stepOptions(resolveCommand(cmd, target))...)...).
 			AddMount(resolvedMount, llb.Scratch().Platform(c.platform))
-		merged = merged.File(llb.Copy(out, "pylock.toml", fmt.Sprintf("/%d/pylock.toml", i), &llb.CopyInfo{CreateDestPath: true}), c.opts(stageResolve, "collect the resolution")...)
+		merged = merged.File(llb.Copy(out, "/", fmt.Sprintf("/%d/", i), &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}), c.opts(stageResolve, "collect the resolution")...)
 		n++
 	}
 	var packages []plan.Package
+	namedOnly := false
 	if n > 0 {
 		def, err := merged.Marshal(ctx)
 		if err != nil {
@@ -63,9 +64,14 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 				return nil, err
 			}
 			packages = mergePackages(packages, pkgs)
+			if _, err := ref.StatFile(ctx, client.StatRequest{Path: fmt.Sprintf("/%d/%s", i, namedOnlyMarker)}); err == nil {
+				namedOnly = true
+			}
 		}
 	}
-	return plan.Make(target, packages), nil
+	p := plan.Make(target, packages)
+	p.NamedOnly = namedOnly
+	return p, nil
 }
 
 // resolveName is a resolve step's progress name: what it resolves, for which target.
@@ -75,17 +81,30 @@ func (c *converter) resolveName(cmd command, target plan.Target) string {
 }
 
 // resolveCommand is the resolver's run of what cmd installs: the same inputs, index
-// settings and directory, writing resolvedMount/pylock.toml.
+// settings and directory, writing resolvedMount/pylock.toml. It resolves wheels only
+// first (--no-build), which builds nothing and gives the whole set; when some package
+// has no wheel for the target, it resolves the named requirements alone (--no-deps):
+// getting a source distribution's dependencies means building it, which may need the
+// very packages the plan is for (awslambdaric's metadata step compiles). It then
+// leaves resolvedMount/named-only, and the install resolves those dependencies.
 func resolveCommand(cmd command, target plan.Target) command {
-	compile := append([]string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
+	compile := []string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
 		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
-		"--output-file", path.Join(resolvedMount, "pylock.toml")}, cmd.resolve...)
-	args := compile
+		"--output-file", path.Join(resolvedMount, "pylock.toml")}
+	wheelsOnly := shellWords(slices.Concat(compile, []string{"--no-build"}, cmd.resolve))
+	namedOnly := shellWords(slices.Concat(compile, []string{"--no-deps"}, cmd.resolve))
+	script := wheelsOnly + " 2>/tmp/acai-resolve.log || { " +
+		"echo 'acai: not every package has a " + target.WheelPlatform() + " wheel; resolving the named requirements alone'; " +
+		namedOnly + " || { cat /tmp/acai-resolve.log >&2; exit 1; }; touch " + path.Join(resolvedMount, namedOnlyMarker) + "; }"
 	if cmd.export != "" {
-		args = []string{"/bin/sh", "-c", cmd.export + " && " + shellWords(compile)}
+		script = cmd.export + " && { " + script + "; }"
 	}
-	return command{tool: uv, args: args, what: cmd.what, inputs: cmd.inputs, generated: cmd.generated, dir: cmd.dir, keys: cmd.keys}
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: cmd.what, inputs: cmd.inputs, generated: cmd.generated, dir: cmd.dir, keys: cmd.keys}
 }
+
+// namedOnlyMarker says a resolution covers the named requirements, not their
+// dependencies.
+const namedOnlyMarker = "named-only"
 
 // mergePackages adds more to pkgs, each name once.
 func mergePackages(pkgs, more []plan.Package) []plan.Package {

@@ -177,6 +177,10 @@ type Plan struct {
 	SourceBuilds []SourceBuild `json:"source_builds"`
 	// Toolchain is the C toolchain the builder gets: none when nothing compiles.
 	Toolchain []string `json:"toolchain"`
+	// NamedOnly: the resolution covers the named requirements only, not the
+	// dependencies of their source builds (which resolving would have to build); the
+	// install resolves those.
+	NamedOnly bool `json:"named_only,omitempty"`
 }
 
 // SourceBuild is a package that compiles on the target and what acai knows it needs.
@@ -321,6 +325,9 @@ func (p *Plan) Text(platform string) string {
 			how = "builds from source (" + pkg.Source + ")"
 		}
 		fmt.Fprintf(&b, "  %-*s  %-10s  %s\n", w, pkg.Name, pkg.Version, how)
+	}
+	if p.NamedOnly {
+		b.WriteString("  (the named requirements only: the dependencies of what builds from source are resolved by the install)\n")
 	}
 	if len(p.SourceBuilds) == 0 {
 		b.WriteString("builder adds: nothing (every package is a wheel: no C toolchain)\n")

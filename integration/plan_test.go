@@ -1,0 +1,145 @@
+package integration
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/integration/testbed"
+)
+
+// Know before you build: acai resolves the requirements for the target (Alpine's
+// musllinux_1_2 wheels on the target's architecture, the Acaifile's Python) before it
+// builds, and the builder gets exactly what that resolution needs.
+
+// planAnswer is --call plan's JSON.
+type planAnswer []struct {
+	Platform string `json:"platform"`
+	Resolved bool   `json:"resolved"`
+	Plan     struct {
+		Target   struct{ Arch, Python string } `json:"target"`
+		Packages []struct {
+			Name, Version, Source, Wheel string
+		} `json:"packages"`
+		SourceBuilds []struct {
+			Name  string `json:"name"`
+			Known bool   `json:"known"`
+		} `json:"source_builds"`
+	} `json:"plan"`
+	Builder []string `json:"builder_apk"`
+	Runner  []string `json:"runner_apk"`
+}
+
+// --call plan for both architectures at once, of a mix of real wheels (numpy, PyYAML)
+// and a real source build (awslambdaric 3.1.1): every wheel acai names is a pinned
+// musllinux_1_2 file of that architecture, the source build is marked with what acai
+// adds, and the text says the same. The arm64 resolution runs on this amd64 machine's
+// build platform: nothing arm64 executes.
+func TestCallPlanOnTwoArchitectures(t *testing.T) {
+	dir := project(t, "python = \"3.12\"\nrequirements = \"requirements.txt\"\n",
+		map[string]string{"requirements.txt": "awslambdaric==3.1.1\nnumpy==2.4.6\nPyYAML==6.0.3\n"})
+	var answer planAnswer
+	o := standinBuild(t, dir)
+	o.Opts = map[string]string{"requestid": "frontend.plan", "platform": "linux/amd64,linux/arm64"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), &answer); err != nil {
+		t.Fatalf("no plan answer: %v (%v)", err, res.Response)
+	}
+	if len(answer) != 2 {
+		t.Fatalf("%d platforms in the plan, want 2: %s", len(answer), res.Response["result.json"])
+	}
+	pinned := map[string]bool{}
+	for _, f := range bed.Index.Lock.Files {
+		pinned[f.Filename] = true
+	}
+	for i, arch := range []string{"x86_64", "aarch64"} {
+		p := answer[i]
+		wantEqual(t, "platform", p.Platform, map[string]string{"x86_64": "linux/amd64", "aarch64": "linux/arm64"}[arch])
+		wantEqual(t, "target", p.Plan.Target.Arch+" "+p.Plan.Target.Python, arch+" 3.12")
+		wheels := map[string]string{}
+		for _, pkg := range p.Plan.Packages {
+			wheels[pkg.Name] = pkg.Wheel
+			if pkg.Wheel == "" {
+				continue
+			}
+			if !pinned[pkg.Wheel] || !strings.Contains(pkg.Wheel, "musllinux_1_2_"+arch) && !strings.HasSuffix(pkg.Wheel, "-none-any.whl") {
+				t.Errorf("%s: %s resolves to %s, not a pinned musllinux_1_2_%s wheel", arch, pkg.Name, pkg.Wheel, arch)
+			}
+		}
+		wantEqual(t, arch+" numpy", wheels["numpy"], "numpy-2.4.6-cp312-cp312-musllinux_1_2_"+arch+".whl")
+		wantEqual(t, arch+" pyyaml", wheels["pyyaml"], "pyyaml-6.0.3-cp312-cp312-musllinux_1_2_"+arch+".whl")
+		wantEqual(t, arch+" awslambdaric", wheels["awslambdaric"], "")
+		if len(p.Plan.SourceBuilds) != 1 || p.Plan.SourceBuilds[0].Name != "awslambdaric" || !p.Plan.SourceBuilds[0].Known {
+			t.Errorf("%s: source builds %+v, want awslambdaric, known", arch, p.Plan.SourceBuilds)
+		}
+		wantSlice(t, arch+" builder", p.Builder, []string{"build-base", "linux-headers", "autoconf", "automake", "libtool", "cmake", "make", "elfutils-dev"})
+		wantSlice(t, arch+" runner", p.Runner, []string{"libstdc++"})
+	}
+	wantContains(t, "text", res.Response["result.txt"],
+		"linux/arm64: resolved for musllinux_1_2_aarch64, CPython 3.12",
+		"awslambdaric  3.1.1       builds from source (no musllinux_1_2_aarch64 wheel)",
+		"numpy         2.4.6       wheel cp312-cp312-musllinux_1_2_aarch64",
+		"builder adds: autoconf automake libtool cmake make elfutils-dev (for awslambdaric 3.1.1: builds its bundled aws-lambda-cpp and curl with autotools and cmake)",
+		"runner adds: libstdc++ (for awslambdaric 3.1.1)",
+		// Resolving awslambdaric's dependencies would build it: the named requirements only.
+		"(the named requirements only: the dependencies of what builds from source are resolved by the install)")
+	// (Had it run on arm64, it would have failed: this machine has no emulator for it.)
+	wantContains(t, "progress", res.Log, "[resolve] resolve -r requirements.txt for musllinux_1_2_aarch64, CPython 3.12")
+}
+
+// --check warns at the requirement's line for each package that compiles on Alpine.
+func TestCheckWarnsWhatCompilesOnAlpine(t *testing.T) {
+	dir := project(t, "requirements = \"requirements.txt\"\n",
+		map[string]string{"requirements.txt": "numpy==2.4.6\nawslambdaric==3.1.1\n"})
+	var results struct {
+		Warnings []struct {
+			RuleName string
+			Detail   string
+			Location struct {
+				SourceIndex int32
+				Ranges      []struct{ Start struct{ Line int32 } }
+			}
+		}
+		Sources []struct{ Filename string }
+	}
+	subrequest(t, dir, "frontend.lint", &results)
+	var found []string
+	for _, w := range results.Warnings {
+		if w.RuleName == "CompilesOnAlpine" {
+			found = append(found, w.Detail)
+			wantEqual(t, "file", results.Sources[w.Location.SourceIndex].Filename, "requirements.txt")
+			wantEqual(t, "line", int(w.Location.Ranges[0].Start.Line), 2)
+		}
+	}
+	if len(found) != 1 || !strings.Contains(found[0], "awslambdaric 3.1.1 has no musllinux_1_2_x86_64 wheel") {
+		t.Errorf("CompilesOnAlpine findings: %q, want one for awslambdaric", found)
+	}
+}
+
+// A package with no musllinux wheel that acai knows nothing about compiles with the
+// toolchain alone; when that fails, the build's output names it, says it had no wheel
+// for the target, and points at [build].apk. The package is made by the test (its
+// property: a C extension that needs a library no one installs), named so.
+func TestUnknownSourceBuildFailureNamesThePackage(t *testing.T) {
+	if err := bed.Index.PublishSdist(testbed.Sdist{Name: "acai-test-needs-libmissing", Version: "1.0", Files: map[string]string{
+		"setup.py": "from setuptools import setup, Extension\n" +
+			"setup(name='acai-test-needs-libmissing', version='1.0', ext_modules=[Extension('needs_libmissing', ['needs_libmissing.c'], libraries=['missing'])])\n",
+		"needs_libmissing.c": "#include <Python.h>\n#include <acai_missing.h>\n",
+		"pyproject.toml":     "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := project(t, bed.WithSyntax("requirements = \"requirements.txt\"\n"),
+		map[string]string{"requirements.txt": "acai-test-needs-libmissing==1.0\n"})
+	res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(t, dir))
+	if err == nil {
+		t.Fatal("a C extension against a missing header built")
+	}
+	wantContains(t, "buildctl output", res.Log,
+		"[builder] apk add --no-cache build-base linux-headers (to compile acai-test-needs-libmissing 1.0)",
+		"acai_missing.h",
+		"acai: these packages have no musllinux_1_2_x86_64 wheel for CPython 3.12 and were compiled from source:",
+		"acai-test-needs-libmissing 1.0 (acai knows no build packages for it)",
+		"add the Alpine packages it needs (its -dev libraries) to [build].apk",
+		`>>> requirements = "requirements.txt"`)
+}
