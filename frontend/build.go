@@ -424,7 +424,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 			rbase = resolver.addBuildPackages(rbase, vcsPackages, "for VCS requirements")
 		}
 	}
-	if c.plan, err = resolver.resolve(ctx, rbase.state, target, cmds); err != nil {
+	if c.plan, c.resolution, err = resolver.resolve(ctx, rbase.state, target, cmds); err != nil {
 		return nil, err
 	}
 	if !generated {
@@ -437,7 +437,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 // forPlatform is a converter of the same build for another platform.
 func (c *converter) forPlatform(p ocispecs.Platform) *converter {
 	other := *c
-	other.platform, other.images, other.plan, other.uvImage = p, map[string]*stage{}, nil, nil
+	other.platform, other.images, other.plan, other.uvImage, other.resolution = p, map[string]*stage{}, nil, nil, nil
 	return &other
 }
 

@@ -90,7 +90,9 @@ type command struct {
 	// export (a shell command, "" for none); nil: nothing to resolve (a local project).
 	resolve []string
 	export  string
-	locked  bool // installs a lock's exact versions already
+	// resolveFiles are generated files only the resolver reads, beside generated.
+	resolveFiles map[string][]byte
+	locked       bool // installs a lock's exact versions already
 	// hint is printed when the step fails: what compiled, and what to do.
 	hint string
 }
@@ -169,10 +171,10 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 	}
 	sources = append(sources, specs...)
 	desc = append(desc, specs...)
-	var generated map[string][]byte
+	var resolveFiles map[string][]byte
 	if len(specs) > 0 {
 		// The resolver reads requirements from files only.
-		generated = map[string][]byte{packagesFile: []byte(strings.Join(specs, "\n") + "\n")}
+		resolveFiles = map[string][]byte{packagesFile: []byte(strings.Join(specs, "\n") + "\n")}
 		resolve = append(resolve, path.Join(requirementsMount, packagesFile))
 	}
 	what := "pip install "
@@ -180,7 +182,7 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 		what = "uv pip install "
 	}
 	return command{tool: tool, args: append(args, sources...), what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount,
-		keys: []string{"requirements", "packages"}, resolve: append(indexOptions(a.Build), resolve...), generated: generated}
+		keys: []string{"requirements", "packages"}, resolve: append(indexOptions(a.Build), resolve...), resolveFiles: resolveFiles}
 }
 
 // packagesFile holds the Acaifile's packages for the resolver.
@@ -317,6 +319,11 @@ func (c *converter) stepOptions(cmd command) []llb.RunOption {
 	}
 	if cmd.tool == uv {
 		run = append(run, llb.AddMount(uvMount, c.uvImage.state, llb.SourcePath("/"), llb.Readonly))
+	}
+	if c.resolution != nil {
+		// Read by nothing: it puts the resolve steps into the graph that
+		// --export-cache mode=max exports, so that another machine's resolve is CACHED.
+		run = append(run, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
 	}
 	if cmd.project != nil {
 		project := llb.Scratch().File(llb.Copy(*c.context, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: cmd.project}),

@@ -23,7 +23,7 @@ const resolvedMount = "/acai/resolved"
 // The resolver is uv (`uv pip compile --python-platform <arch>-unknown-linux-musl
 // --python-version X.Y`), whichever installer installs: it lists, per package, the
 // wheels the target can install, and none for a package that compiles there.
-func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Target, cmds []command) (*plan.Plan, error) {
+func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Target, cmds []command) (*plan.Plan, *llb.State, error) {
 	merged := llb.Scratch().Platform(c.platform)
 	n := 0
 	for i, cmd := range cmds {
@@ -40,15 +40,15 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 	if n > 0 {
 		def, err := merged.Marshal(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res, err := c.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: c.bc.CacheImports})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ref, err := res.SingleRef()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, cmd := range cmds {
 			if cmd.resolve == nil {
@@ -57,11 +57,11 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 			name := fmt.Sprintf("/%d/pylock.toml", i)
 			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
 			if err != nil {
-				return nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, err)
+				return nil, nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, err)
 			}
 			pkgs, err := plan.ParsePylock(name, dt)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			packages = mergePackages(packages, pkgs)
 			if _, err := ref.StatFile(ctx, client.StatRequest{Path: fmt.Sprintf("/%d/%s", i, namedOnlyMarker)}); err == nil {
@@ -71,7 +71,7 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 	}
 	p := plan.Make(target, packages)
 	p.NamedOnly = namedOnly
-	return p, nil
+	return p, &merged, nil
 }
 
 // resolveName is a resolve step's progress name: what it resolves, for which target.
@@ -92,14 +92,25 @@ func resolveCommand(cmd command, target plan.Target) command {
 		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
 		"--output-file", path.Join(resolvedMount, "pylock.toml")}
 	wheelsOnly := shellWords(slices.Concat(compile, []string{"--no-build"}, cmd.resolve))
-	namedOnly := shellWords(slices.Concat(compile, []string{"--no-deps"}, cmd.resolve))
-	script := wheelsOnly + " 2>/tmp/acai-resolve.log || { " +
-		"echo 'acai: not every package has a " + target.WheelPlatform() + " wheel; resolving the named requirements alone'; " +
-		namedOnly + " || { cat /tmp/acai-resolve.log >&2; exit 1; }; touch " + path.Join(resolvedMount, namedOnlyMarker) + "; }"
+	named := compile
+	if !slices.Contains(cmd.resolve, "--no-deps") { // a lock's export, no_deps = true
+		named = append(slices.Clone(compile), "--no-deps")
+	}
+	namedOnly := shellWords(slices.Concat(named, cmd.resolve))
+	script := wheelsOnly + " 2>/dev/null || { " +
+		"echo 'acai: resolving " + target.WheelPlatform() + " wheels only failed (a package has none, or see below); resolving the named requirements alone'; " +
+		namedOnly + " && touch " + path.Join(resolvedMount, namedOnlyMarker) + "; }"
 	if cmd.export != "" {
 		script = cmd.export + " && { " + script + "; }"
 	}
-	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: cmd.what, inputs: cmd.inputs, generated: cmd.generated, dir: cmd.dir, keys: cmd.keys}
+	generated := maps.Clone(cmd.generated)
+	if len(cmd.resolveFiles) > 0 {
+		if generated == nil {
+			generated = map[string][]byte{}
+		}
+		maps.Copy(generated, cmd.resolveFiles)
+	}
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: cmd.what, inputs: cmd.inputs, generated: generated, dir: cmd.dir, keys: cmd.keys}
 }
 
 // namedOnlyMarker says a resolution covers the named requirements, not their

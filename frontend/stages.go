@@ -75,6 +75,8 @@ type converter struct {
 	// plan is the resolution for this platform; nil when the build was not resolved
 	// (the builder then gets the whole toolchain).
 	plan *plan.Plan
+	// resolution is the resolve steps' output, mounted into the installs.
+	resolution *llb.State
 }
 
 // stage is an LLB state together with the config it has as an image: a base image,

@@ -37,4 +37,8 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if step, ok := res.Step("[deps] uv pip install -r requirements.txt"); !ok || !step.Cached {
 		t.Errorf("the install was not CACHED on the second daemon:\n%s", res.Log)
 	}
+	// The resolution is in the exported graph too: the second daemon does not resolve again.
+	if step, ok := res.Step("[resolve] resolve -r requirements.txt"); !ok || !step.Cached {
+		t.Errorf("the resolution was not CACHED on the second daemon:\n%s", res.Log)
+	}
 }

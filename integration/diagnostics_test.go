@@ -37,7 +37,8 @@ func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
 	if err == nil {
 		t.Fatalf("an uninstallable requirement built:\n%s", out)
 	}
-	wantContains(t, "pip failure", out, "[deps] uv pip install no-such-project==1.0", `>>> packages = ["no-such-project==1.0"]`)
+	// The resolution for the target is the first step to find out.
+	wantContains(t, "pip failure", out, "[resolve] resolve no-such-project==1.0 for musllinux_1_2_x86_64, CPython 3.12", "no-such-project was not found in the package registry", `>>> packages = ["no-such-project==1.0"]`)
 
 	out, err = syntaxBuild(t, "python = \"3.12\"\napk = [\"no-such-package\"]\n", nil)
 	if err == nil {

@@ -1,10 +1,12 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
 )
@@ -29,7 +31,8 @@ func TestHelloExampleInProcessReusesDependencyInstall(t *testing.T) {
 	first := mustBuild(t, bed.BuildInProcess, o)
 	checkHelloImage(t, first.Image)
 
-	setFile(t, filepath.Join(dir, "hello"), "__main__.py", "print('changed app code')\n")
+	// New content each run: BuildKit's cache outlives a run (.cache/buildkitd).
+	setFile(t, filepath.Join(dir, "hello"), "__main__.py", fmt.Sprintf("print('changed app code %d')\n", time.Now().UnixNano()))
 	second := mustBuild(t, bed.BuildInProcess, o)
 	install, ok := second.Step("[deps] uv pip install -r requirements.txt")
 	if !ok || !install.Cached {

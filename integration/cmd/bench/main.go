@@ -5,6 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
+//	ACAI_BENCH_ONLY=toolchain   only the lazy-toolchain table
 package main
 
 import (
@@ -55,13 +56,75 @@ func run() error {
 	if fi, err := os.Stat(filepath.Join(bed.Cache, "bin", dockerfileFrontendBinary)); err == nil {
 		fmt.Printf("Frontend images (one static binary each): acai %.1f MB, BuildKit's Dockerfile frontend %.1f MB\n\n", float64(bed.FrontendBinarySize)/1e6, float64(fi.Size())/1e6)
 	}
+	if os.Getenv("ACAI_BENCH_ONLY") == "toolchain" {
+		return lazyToolchain(ctx, bed)
+	}
 	if err := smallApp(ctx, bed, syntaxImage); err != nil {
 		return err
 	}
 	if err := realPackages(ctx, bed); err != nil {
 		return err
 	}
-	return installers(ctx, bed)
+	if err := installers(ctx, bed); err != nil {
+		return err
+	}
+	return lazyToolchain(ctx, bed)
+}
+
+// lazyToolchain times what the resolution saves an all-wheel app (examples/lambda's
+// set): the toolchain step a builder had before acai resolved ahead (as --target
+// builder still has it, re-run with --no-cache-filter builder), against the resolve
+// step that replaces it (re-run by a new comment in the requirements).
+func lazyToolchain(ctx context.Context, bed *testbed.Bed) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	var toolchain, resolve []time.Duration
+	for i := 0; i < runs; i++ {
+		dir, err := os.MkdirTemp("", "acai-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := testbed.WriteFiles(dir, map[string]string{
+			"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
+			"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\n",
+		}); err != nil {
+			return err
+		}
+		contexts := bed.StandinFor("python:3.12-alpine3.24")
+		contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+		args := map[string]string{"UV_INDEX_URL": bed.Index.URL}
+		full, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts, Args: args, Target: "builder", Opts: map[string]string{"no-cache": "builder"}})
+		if err != nil {
+			return err
+		}
+		step, ok := full.Step("[builder] apk add")
+		if !ok || step.Cached {
+			return fmt.Errorf("no toolchain step ran:\n%s", full.Log)
+		}
+		toolchain = append(toolchain, step.Duration)
+		planned, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts, Args: args})
+		if err != nil {
+			return err
+		}
+		if _, ok := planned.Step("[builder] apk add"); ok {
+			return fmt.Errorf("the all-wheel builder has a toolchain step:\n%s", planned.Log)
+		}
+		step, ok = planned.Step("[resolve] resolve")
+		if !ok || step.Cached {
+			return fmt.Errorf("no resolve step ran:\n%s", planned.Log)
+		}
+		resolve = append(resolve, step.Duration)
+	}
+	fmt.Println()
+	fmt.Println("Lazy toolchain, examples/lambda's all-wheel set, seconds of the step:")
+	fmt.Printf("| %-58s | %8s |\n", "step", "seconds")
+	fmt.Println("|---|---|")
+	fmt.Printf("| %-58s | %8.2f |\n", "[builder] apk add build-base linux-headers git ... (before)", median(toolchain))
+	fmt.Printf("| %-58s | %8.2f |\n", "[resolve] uv pip compile for musllinux_1_2_x86_64 (now)", median(resolve))
+	return nil
 }
 
 // realPackages times whole builds of an app needing the real set of the Lambda example
