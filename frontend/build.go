@@ -104,6 +104,9 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 	if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
 		return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
 	}
+	if a.LockKind() == spec.LockPylock {
+		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
+	}
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
 		if files.lockRequirements, err = a.PoetryRequirements(files.data[a.Lock], files.data[pyproject]); err != nil {
@@ -386,7 +389,8 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 
 // plannedBuilder resolves what cmds install for the converter's platform (c.plan) and
 // is the builder that plan needs. A build acai cannot resolve ahead (an architecture
-// the resolver has no musl platform for, a pylock.toml) gets the whole toolchain.
+// the resolver has no musl platform for, a pylock.toml with local or VCS packages)
+// gets the whole toolchain.
 func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage, error) {
 	base, generated, err := c.builderBase(ctx)
 	if err != nil {

@@ -36,8 +36,8 @@ type contextFiles struct {
 	// dockerignore is the context's ignore file, whose ! lines bring back what the app
 	// copy leaves out by default.
 	dockerignore []byte
-	// lockRequirements are a poetry.lock's packages as a requirement file, exported
-	// from the lock read here (spec.PoetryRequirements).
+	// lockRequirements are a poetry.lock's (or pylock.toml's) packages as a requirement file, exported
+	// from the lock read here (spec.PoetryRequirements, spec.PylockRequirements).
 	lockRequirements []byte
 	// members are the uv workspace's member directories, relative to the project's
 	// (their pyproject.toml files are in data).
@@ -63,6 +63,8 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		plain = append(plain, path.Join(a.ProjectDir(), "pyproject.toml"))
 	case a.LockKind() == spec.LockPoetry: // exported here: read as well
 		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.LockKind() == spec.LockPylock: // its packages are resolved for the target
+		plain = append(plain, a.Lock)
 	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
 		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
 		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)

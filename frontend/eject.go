@@ -21,7 +21,7 @@ type Project struct {
 	// Installable: the project has a [build-system], so it is installed itself, as acai
 	// does (spec.HasBuildSystem).
 	Installable bool
-	// LockRequirements are a poetry.lock's packages as a requirement file
+	// LockRequirements are a poetry.lock's packages as a requirement file (a pylock.toml's, for the resolver)
 	// (spec.PoetryRequirements), written into the Dockerfile.
 	LockRequirements []byte
 	// Members are a uv workspace's member directories, relative to the project's: their

@@ -213,6 +213,9 @@ func unlockedProjectCommand(a *spec.Acaifile) command {
 		resolve: slices.Concat(indexOptions(a.Build), []string{spec.PyprojectFile}, selection)}
 }
 
+// pylockRequirementsFile is a pylock.toml's packages as requirement lines, for the resolver.
+const pylockRequirementsFile = "acai-pylock.txt"
+
 // poetryRequirementsFile is the name of a poetry.lock's exported requirements in the
 // install step.
 const poetryRequirementsFile = "acai-poetry-lock.txt"
@@ -228,8 +231,15 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 	install = append(install, indexOptions(a.Build)...)
 	switch a.LockKind() {
 	case spec.LockPylock:
-		return command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
-			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount, keys: []string{"lock"}}
+		cmd := command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
+			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount, keys: []string{"lock"}, locked: true}
+		// uv pip compile takes no pylock.toml: it resolves the lock's packages as
+		// requirement lines (spec.PylockRequirements); without them, nothing is resolved.
+		if p.LockRequirements != nil {
+			cmd.resolveFiles = map[string][]byte{pylockRequirementsFile: p.LockRequirements}
+			cmd.resolve = append(indexOptions(a.Build), "--no-deps", path.Join(requirementsMount, pylockRequirementsFile))
+		}
+		return cmd
 	case spec.LockPoetry:
 		groups := strings.Join(append([]string{spec.PoetryMainGroup}, a.Build.Groups...), ",")
 		exported := path.Join(requirementsMount, poetryRequirementsFile)

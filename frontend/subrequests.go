@@ -168,7 +168,7 @@ func planResult(ps []ocispecs.Platform, plans []*plan.Plan) (*client.Result, err
 		name := platforms.FormatAll(platforms.Normalize(p))
 		if plans[i] == nil {
 			out = append(out, platformPlan{Platform: name})
-			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
+			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml with local or VCS packages, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
 			continue
 		}
 		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK())})

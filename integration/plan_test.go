@@ -143,3 +143,26 @@ func TestUnknownSourceBuildFailureNamesThePackage(t *testing.T) {
 		"add the Alpine packages it needs (its -dev libraries) to [build].apk",
 		`>>> requirements = "requirements.txt"`)
 }
+
+// A pylock.toml is resolved for the target too (uv takes its packages as requirement
+// lines): its source build is planned like a requirement file's.
+func TestPylockSourceBuildIsPlanned(t *testing.T) {
+	dir := project(t, "lock = \"pylock.toml\"\n", map[string]string{"requirements.in": "awslambdaric==3.1.1\nnumpy==2.4.6\n"})
+	uvRun(t, dir, "pip", "compile", "--quiet", "--no-deps", "--format", "pylock.toml", "--python-platform", "x86_64-unknown-linux-musl",
+		"--python-version", "3.12", "--output-file", "pylock.toml", "requirements.in")
+	var answer planAnswer
+	res := subrequest(t, dir, "frontend.plan", &answer)
+	if len(answer) != 1 || !answer[0].Resolved {
+		t.Fatalf("plan: %s", res.Response["result.json"])
+	}
+	wheels := map[string]string{}
+	for _, pkg := range answer[0].Plan.Packages {
+		wheels[pkg.Name] = pkg.Wheel
+	}
+	wantEqual(t, "numpy", wheels["numpy"], "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl")
+	if w, ok := wheels["awslambdaric"]; !ok || w != "" {
+		t.Errorf("awslambdaric: wheel %q (listed %v), want a source build", w, ok)
+	}
+	wantSlice(t, "runner", answer[0].Runner, []string{"libstdc++"})
+	wantContains(t, "progress", res.Log, "[resolve] resolve -r pylock.toml for musllinux_1_2_x86_64, CPython 3.12")
+}

@@ -111,7 +111,12 @@ func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
 	uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--extra", "yaml", "--output-file", "pylock.toml")
 	setFile(t, dir, "Acaifile", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay, yaml; print('pylock', yaml.__version__)\"]\n")
 	res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml")
+	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml",
+		// resolved for the target too (its packages as requirement lines): all wheels, no toolchain
+		"[resolve] resolve -r pylock.toml for musllinux_1_2_x86_64, CPython 3.12")
+	if _, ok := res.Step("[builder] apk add"); ok {
+		t.Errorf("an all-wheel pylock.toml's builder has an apk step:\n%s", res.Log)
+	}
 	wantContains(t, "output", run(t, res.Image), "pylock 6.0.3")
 	noUVIn(t, res.Image)
 

@@ -1,0 +1,33 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPylockRequirements(t *testing.T) {
+	lock := `lock-version = "1.0"
+created-by = "uv"
+[[packages]]
+name = "numpy"
+version = "2.4.6"
+wheels = [{ url = "http://x/numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl" }]
+[[packages]]
+name = "pywin32"
+version = "311"
+marker = "sys_platform == 'win32'"
+`
+	got, ok := PylockRequirements([]byte(lock))
+	if !ok || string(got) != "numpy==2.4.6\npywin32==311 ; sys_platform == 'win32'\n" {
+		t.Errorf("PylockRequirements = %q, %v", got, ok)
+	}
+	for _, bad := range []string{
+		lock + "[[packages]]\nname = \"mine\"\ndirectory = { path = \"libs/mine\" }\n",
+		lock + "[[packages]]\nname = \"tool\"\nversion = \"1\"\nvcs = { type = \"git\", url = \"https://x/tool.git\" }\n",
+		"[[packages]\n",
+	} {
+		if _, ok := PylockRequirements([]byte(bad)); ok {
+			t.Errorf("written as requirements: %s", strings.TrimSpace(bad))
+		}
+	}
+}
