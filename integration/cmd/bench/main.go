@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=toolchain   only the lazy-toolchain table
+//	ACAI_BENCH_ONLY=small|real|installers|toolchain   only that table
 package main
 
 import (
@@ -56,19 +56,24 @@ func run() error {
 	if fi, err := os.Stat(filepath.Join(bed.Cache, "bin", dockerfileFrontendBinary)); err == nil {
 		fmt.Printf("Frontend images (one static binary each): acai %.1f MB, BuildKit's Dockerfile frontend %.1f MB\n\n", float64(bed.FrontendBinarySize)/1e6, float64(fi.Size())/1e6)
 	}
-	if os.Getenv("ACAI_BENCH_ONLY") == "toolchain" {
-		return lazyToolchain(ctx, bed)
+	tables := []struct {
+		name string
+		run  func() error
+	}{
+		{"small", func() error { return smallApp(ctx, bed, syntaxImage) }},
+		{"real", func() error { return realPackages(ctx, bed) }},
+		{"installers", func() error { return installers(ctx, bed) }},
+		{"toolchain", func() error { return lazyToolchain(ctx, bed) }},
 	}
-	if err := smallApp(ctx, bed, syntaxImage); err != nil {
-		return err
+	only := os.Getenv("ACAI_BENCH_ONLY")
+	for _, table := range tables {
+		if only == "" || only == table.name {
+			if err := table.run(); err != nil {
+				return err
+			}
+		}
 	}
-	if err := realPackages(ctx, bed); err != nil {
-		return err
-	}
-	if err := installers(ctx, bed); err != nil {
-		return err
-	}
-	return lazyToolchain(ctx, bed)
+	return nil
 }
 
 // lazyToolchain times what the resolution saves an all-wheel app (examples/lambda's
