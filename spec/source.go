@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,8 +73,13 @@ func parentPath(p string) string {
 // decoded the document, so the text is known to be valid TOML.
 func indexSource(filename string, data []byte) *Source {
 	s := &Source{Filename: filename, Data: data, keys: map[string]Range{}, values: map[string]Range{}}
-	p := &unstable.Parser{}
+	p := &locator{Parser: &unstable.Parser{}, lineStarts: []int{0}}
 	p.Reset(data)
+	for i, b := range data {
+		if b == '\n' {
+			p.lineStarts = append(p.lineStarts, i+1)
+		}
+	}
 	table := ""
 	for p.NextExpression() {
 		e := p.Expression()
@@ -90,7 +96,7 @@ func indexSource(filename string, data []byte) *Source {
 	return s
 }
 
-func (s *Source) indexKeyValue(p *unstable.Parser, table string, kv *unstable.Node) {
+func (s *Source) indexKeyValue(p *locator, table string, kv *unstable.Node) {
 	path := joinKey(table, kv.Key())
 	if r, ok := keyRange(p, kv.Key()); ok {
 		s.keys[path] = r
@@ -98,7 +104,7 @@ func (s *Source) indexKeyValue(p *unstable.Parser, table string, kv *unstable.No
 	s.indexValue(p, path, kv.Value())
 }
 
-func (s *Source) indexValue(p *unstable.Parser, path string, v *unstable.Node) {
+func (s *Source) indexValue(p *locator, path string, v *unstable.Node) {
 	if r, ok := nodeRange(p, v); ok {
 		s.values[path] = r
 	}
@@ -128,7 +134,7 @@ func joinKey(prefix string, it unstable.Iterator) string {
 	return strings.Join(parts, ".")
 }
 
-func keyRange(p *unstable.Parser, it unstable.Iterator) (Range, bool) {
+func keyRange(p *locator, it unstable.Iterator) (Range, bool) {
 	var first, last *unstable.Node
 	for it.Next() {
 		if first == nil {
@@ -144,13 +150,23 @@ func keyRange(p *unstable.Parser, it unstable.Iterator) (Range, bool) {
 	return Range{Start: a.Start, End: b.End}, ok1 && ok2
 }
 
-func nodeRange(p *unstable.Parser, n *unstable.Node) (Range, bool) {
+func nodeRange(p *locator, n *unstable.Node) (Range, bool) {
 	if n.Raw.Length == 0 {
 		return Range{}, false
 	}
-	sh := p.Shape(n.Raw)
-	return Range{
-		Start: Position{sh.Start.Line, sh.Start.Column},
-		End:   Position{sh.End.Line, sh.End.Column},
-	}, true
+	return Range{Start: p.position(int(n.Raw.Offset)), End: p.position(int(n.Raw.Offset + n.Raw.Length))}, true
+}
+
+// locator is the parser with where each line starts: go-toml's Parser.Shape counts the
+// lines from the start of the file for every node, which makes a large file (a long
+// packages list) take time quadratic in its size.
+type locator struct {
+	*unstable.Parser
+	lineStarts []int // byte offset of each line's first byte
+}
+
+// position is the line and byte column of offset, as go-toml's Shape reports them.
+func (l *locator) position(offset int) Position {
+	line, _ := slices.BinarySearch(l.lineStarts, offset+1) // lines starting at or before offset
+	return Position{Line: line, Column: offset - l.lineStarts[line-1] + 1}
 }
