@@ -229,6 +229,9 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 	if err != nil {
 		return err
 	}
+	// acai resolves and installs with uv, whose image has its stand-in too.
+	acai.o.Contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+	acai.o.Args["UV_INDEX_URL"] = bed.Index.URL
 	builtin, err := mk("hand-written, built-in frontend", "Dockerfile", string(handwritten))
 	if err != nil {
 		return err
