@@ -245,6 +245,21 @@ func (b *Bed) StartDaemonBinary(ctx context.Context, binary, root, name string) 
 	}
 }
 
+// Kill kills the daemon at once (SIGKILL), as a crash or an OOM kill would, and waits
+// for it to be gone.
+func (d *Daemon) Kill() {
+	if d.Client != nil {
+		d.Client.Close()
+	}
+	if d.cmd != nil && d.cmd.Process != nil {
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		d.cmd.Wait()
+	}
+	if d.logs != nil {
+		d.logs.Close()
+	}
+}
+
 // Stop stops the daemon: SIGTERM, then SIGKILL after 15 s.
 func (d *Daemon) Stop() {
 	if d.Client != nil {

@@ -219,12 +219,13 @@ func (b *Bed) BuildWithBuildctl(ctx context.Context, o Build) (*Result, error) {
 
 // BuildctlToOCI builds the user's way, with more buildctl flags (--export-cache, ...),
 // and leaves the OCI export unpacked at the returned directory, without opening an
-// image: for exports that hold attestations.
+// image: for exports that hold attestations. On failure, the path is the OCI tarball
+// buildctl was to write.
 func (b *Bed) BuildctlToOCI(ctx context.Context, o Build, flags ...string) (*Result, string, error) {
 	dir, tarPath := b.newOutput()
 	res, err := b.buildctl(ctx, o, tarPath, flags...)
 	if err != nil {
-		return res, "", err
+		return res, tarPath, err // where the image would have been written
 	}
 	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
 		return res, "", fmt.Errorf("untar: %v: %s", err, out)
