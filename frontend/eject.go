@@ -170,7 +170,7 @@ func (d *dockerfile) heredocBody(script, end string) {
 // paths, the project's sources, the uv binary from its image, the tool's cache, the
 // optional credentials secrets and SSH agent.
 func (d *dockerfile) install(cmd command) {
-	for _, kv := range cmd.tool.env {
+	for _, kv := range cmd.env() {
 		d.line("ENV %s=%s", kv[0], kv[1])
 	}
 	var names []string

@@ -45,6 +45,16 @@ var (
 	}
 )
 
+// compileEnv is what every compile in an install gets: no debug information. The
+// builder's temporary source directory (pip's /tmp/pip-install-*, uv's build directory)
+// has a random name, which debug information records and the build-id hashes: without
+// it, two builds of an sdist give the same bytes, and the shared objects are smaller.
+// (-g0 comes after Python's own -g, so it wins; cmake and autotools read the same.)
+var compileEnv = [][2]string{{"CFLAGS", "-g0"}, {"CXXFLAGS", "-g0"}}
+
+// env is the step's environment: the tool's settings, then compileEnv.
+func (c command) env() [][2]string { return slices.Concat(c.tool.env, compileEnv) }
+
 // uvSettingsScript runs uv with a pip user's index settings (PIP_* build args, a pip.conf
 // secret) carried over, so that switching the installer keeps a private index working.
 //
@@ -340,7 +350,7 @@ func (c *converter) stepOptions(cmd command) []llb.RunOption {
 			c.opts(stageDeps, "copy the project's sources", keys...)...)
 		run = append(run, llb.AddMount(projectMount, project))
 	}
-	for _, kv := range cmd.tool.env {
+	for _, kv := range cmd.env() {
 		run = append(run, llb.AddEnv(kv[0], kv[1]))
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {

@@ -39,6 +39,7 @@ type Build struct {
 	PushAs   string            // also push the image to the loopback registry under this name
 	Addr     string            // another buildkitd's address (buildctl builds); default the test bed's
 	Client   *client.Client    // another buildkitd's client (in-process builds); default the test bed's
+	Output   string            // more attributes of buildctl's OCI --output (rewrite-timestamp=true)
 }
 
 func (o Build) attrs() map[string]string {
@@ -248,7 +249,11 @@ func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...st
 	args := []string{"--addr", addr, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir}
 	if tarPath != "" {
-		args = append(args, "--output", "type=oci,name=acai-test:latest,dest="+tarPath)
+		out := "type=oci,name=acai-test:latest,dest=" + tarPath
+		if o.Output != "" {
+			out += "," + o.Output
+		}
+		args = append(args, "--output", out)
 	}
 	for _, k := range slices.Sorted(maps.Keys(o.attrs())) {
 		args = append(args, "--opt", k+"="+o.attrs()[k])
