@@ -304,7 +304,12 @@ func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 	if len(p.Members) > 0 {
 		desc = " (the workspace, non-editable)"
 	}
-	return command{tool: uv, args: args, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
+	// uv records in a local project's dist-info when it built it (uv_cache.json, for its
+	// own cache): a time, which would make two builds' images differ. It goes, with its
+	// RECORD line.
+	script := shellWords(args) + ` && for f in ` + a.DepsDir() + `/lib/python*/site-packages/*.dist-info/uv_cache.json ` +
+		a.DepsDir() + `/*.dist-info/uv_cache.json; do [ -e "$f" ] || continue; rm "$f"; sed -i '/\/uv_cache.json,/d' "${f%/*}/RECORD"; done`
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
 		project: excludes, dir: dir, keys: []string{"lock"}}
 }
 
