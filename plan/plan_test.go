@@ -126,3 +126,26 @@ func TestSourceBuildsFile(t *testing.T) {
 		t.Errorf("a misspelt key is accepted")
 	}
 }
+
+// FuzzParsePylock: any resolver output gives packages or an error, never a panic; a
+// package listed with a wheel is not a source build.
+func FuzzParsePylock(f *testing.F) {
+	if data, err := os.ReadFile("testdata/pylock.x86_64.toml"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("[[packages]]\nname = \"x\"\nwheels = [{ url = \"http://h/x-1-py3-none-any.whl\" }, { name = \"x-1-cp312-abi3-musllinux_1_2_x86_64.whl\" }]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pkgs, err := ParsePylock("pylock.toml", data)
+		if err != nil {
+			return
+		}
+		p := Make(Target{Arch: "x86_64", Python: "3.12"}, pkgs)
+		_ = p.Text("linux/amd64")
+		_ = p.FailureHint()
+		for _, s := range p.SourceBuilds {
+			if s.Wheel != "" {
+				t.Fatalf("%s has wheel %s but is a source build", s.Name, s.Wheel)
+			}
+		}
+	})
+}

@@ -31,3 +31,21 @@ marker = "sys_platform == 'win32'"
 		}
 	}
 }
+
+// FuzzPylockRequirements: any pylock.toml gives requirement lines, one pinned package a
+// line, or none (not resolved ahead); never a panic.
+func FuzzPylockRequirements(f *testing.F) {
+	f.Add([]byte("lock-version = \"1.0\"\n[[packages]]\nname = \"numpy\"\nversion = \"2.4.6\"\nmarker = \"sys_platform == 'linux'\"\n"))
+	f.Add([]byte("[[packages]]\nname = \"x\"\ndirectory = { path = \".\" }\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, ok := PylockRequirements(data)
+		if !ok {
+			return
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+			if line != "" && !strings.Contains(line, "==") {
+				t.Fatalf("line %q pins no version", line)
+			}
+		}
+	})
+}
