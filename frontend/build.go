@@ -362,7 +362,11 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if target == stageBuilder {
 		return c.builderStage(ctx)
 	}
-	cmds := depsCommands(c.spec, c.project, c.appExcludes)
+	if err := c.setCross(target); err != nil {
+		return nil, err
+	}
+	steps := c.steps()
+	cmds := depsCommands(c.installSpec(), c.project, c.appExcludes)
 	resolved := slices.Clone(cmds)
 	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
 		resolved = append(resolved, testCommand(c.spec))
@@ -371,7 +375,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	// an app with nothing to install needs none.
 	if len(resolved) > 0 {
 		var err error
-		if c.uvImage, err = c.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
+		if steps.uvImage, err = steps.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
 			return nil, err
 		}
 	}
@@ -379,7 +383,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := c.depsStage(builder, cmds)
+	deps := steps.depsStage(builder, c.crossInstalls(cmds))
 	runner, err := c.runnerStage(ctx, deps)
 	if err != nil || target == stageRunner {
 		return runner, err
@@ -392,7 +396,9 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 // the resolver has no musl platform for, a pylock.toml with local or VCS packages)
 // gets the whole toolchain.
 func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage, error) {
-	base, generated, err := c.builderBase(ctx)
+	// A cross build's builder is the build platform's.
+	steps := c.steps()
+	base, generated, err := steps.builderBase(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -405,18 +411,18 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 			return base, nil
 		}
 		if len(cmds) == 0 { // nothing installs: nothing to compile
-			return c.addBuildPackages(base, c.spec.Build.APK, ""), nil
+			return steps.addBuildPackages(base, c.spec.Build.APK, ""), nil
 		}
-		return c.addBuildPackages(base, builderPackages(c.spec), ""), nil
+		return steps.addBuildPackages(base, builderPackages(c.spec), ""), nil
 	}
 	vcs := generated && needsVCS(c.spec, c.files)
 	if vcs {
-		base = c.addBuildPackages(base, vcsPackages, "for VCS requirements")
+		base = steps.addBuildPackages(base, vcsPackages, "for VCS requirements")
 	}
 	// The resolver runs on the build platform, whatever the target: it executes no
 	// target binary.
-	resolver, rbase := c, base
-	if build := c.bc.BuildPlatforms[0]; !samePlatform(build, c.platform) {
+	resolver, rbase := steps, base
+	if build := c.bc.BuildPlatforms[0]; !samePlatform(build, steps.platform) {
 		resolver = c.forPlatform(build)
 		if rbase, _, err = resolver.builderBase(ctx); err != nil {
 			return nil, err
@@ -431,17 +437,32 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	if c.plan, c.resolution, err = resolver.resolve(ctx, rbase.state, target, cmds); err != nil {
 		return nil, err
 	}
+	if c.host != nil {
+		if err := c.plan.CrossError(c.spec, c.files, platforms.FormatAll(platforms.Normalize(c.platform))); err != nil {
+			return nil, c.withFileSource(err)
+		}
+		c.host.plan, c.host.resolution = c.plan, c.resolution
+	}
 	if !generated {
 		return base, nil
 	}
 	packages, why := plannedPackages(c.spec, c.plan)
-	return c.addBuildPackages(base, packages, why), nil
+	return steps.addBuildPackages(base, packages, why), nil
+}
+
+// withFileSource attaches the source of the requirement file err is in (the
+// Acaifile's is attached by Build).
+func (c *converter) withFileSource(err *spec.Error) error {
+	if data, ok := c.files[err.Filename]; ok && err.Filename != c.spec.Source.Filename {
+		return withSource(err, fileSourceMap(err.Filename, data))
+	}
+	return err
 }
 
 // forPlatform is a converter of the same build for another platform.
 func (c *converter) forPlatform(p ocispecs.Platform) *converter {
 	other := *c
-	other.platform, other.images, other.plan, other.uvImage, other.resolution = p, map[string]*stage{}, nil, nil, nil
+	other.platform, other.images, other.plan, other.uvImage, other.resolution, other.host = p, map[string]*stage{}, nil, nil, nil, nil
 	return &other
 }
 

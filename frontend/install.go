@@ -307,9 +307,10 @@ func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 	// uv records in a local project's dist-info when it built it (uv_cache.json, for its
 	// own cache): a time, which would make two builds' images differ. It goes, with its
 	// RECORD line.
-	script := shellWords(args) + ` && for f in ` + a.DepsDir() + `/lib/python*/site-packages/*.dist-info/uv_cache.json ` +
+	// "$@": what a cross build adds to the install (crossInstalls).
+	script := shellWords(args) + ` "$@" && for f in ` + a.DepsDir() + `/lib/python*/site-packages/*.dist-info/uv_cache.json ` +
 		a.DepsDir() + `/*.dist-info/uv_cache.json; do [ -e "$f" ] || continue; rm "$f"; sed -i '/\/uv_cache.json,/d' "${f%/*}/RECORD"; done`
-	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
+	return command{tool: uv, args: []string{"/bin/sh", "-c", script, "acai-project"}, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
 		project: excludes, dir: dir, keys: []string{"lock"}}
 }
 

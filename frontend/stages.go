@@ -77,6 +77,9 @@ type converter struct {
 	plan *plan.Plan
 	// resolution is the resolve steps' output, mounted into the installs.
 	resolution *llb.State
+	// host is the build platform's converter, which runs a cross build's steps
+	// (cross.go); nil for a build whose steps run on its own platform.
+	host *converter
 }
 
 // stage is an LLB state together with the config it has as an image: a base image,
@@ -361,17 +364,26 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 	}
 	if a.AutoDepsEnabled() || len(runtime) > 0 {
 		what := slices.Clone(runtime)
-		run := []llb.RunOption{llb.Args(append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, runtime...))}
+		var scan []llb.RunOption
 		if a.AutoDepsEnabled() {
 			what = append(what, "(+ so: libraries found by [scan])")
-			run = append(run, llb.AddMount(scanOutputMount, c.scanStage(deps, base.state), llb.Readonly))
+			scan = append(scan, llb.AddMount(scanOutputMount, c.steps().scanStage(deps, base.state), llb.Readonly))
 		}
 		name := "apk add --no-cache " + strings.Join(what, " ")
-		r.state = r.state.Run(runOpts(c.layer(r, stageRunner, name, "apk", "runtime.auto_deps"), run...)...).Root()
+		if c.host != nil {
+			t, _ := plan.TargetFor(c.platform.Architecture, a.Python)
+			name = "apk add --root " + targetMount + " --arch " + t.Arch + " --no-scripts --no-cache " + strings.Join(what, " ")
+		}
+		if r.state, err = c.runnerStep(ctx, r, name, []string{"apk", "runtime.auto_deps"},
+			append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, runtime...), scan...); err != nil {
+			return nil, err
+		}
 	}
 	if u := a.UserToCreate(); u != "" {
-		r.state = r.state.Run(runOpts(c.layer(r, stageRunner, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), "user"),
-			llb.Args([]string{"/bin/sh", "-c", addUserScript, "acai-user", u, fmt.Sprint(spec.DefaultUID)}))...).Root()
+		if r.state, err = c.runnerStep(ctx, r, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), []string{"user"},
+			[]string{"/bin/sh", "-c", addUserScript, "acai-user", u, fmt.Sprint(spec.DefaultUID)}); err != nil {
+			return nil, err
+		}
 	}
 	depsDir := a.DepsDir()
 	r.state = r.state.File(llb.Copy(deps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
@@ -431,12 +443,17 @@ if [ -f ` + scanOutputMount + `/` + runtimeDepsFile + ` ]; then
   set -- "$@" $(cat ` + scanOutputMount + `/` + runtimeDepsFile + `)
 fi
 if [ $# -eq 0 ]; then echo "no runtime packages needed"; exit 0; fi
+if [ -n "${ACAI_ROOT:-}" ]; then # a cross build: the target's root, with its repositories and keys
+  echo "apk add --root $ACAI_ROOT --arch $ACAI_ARCH --no-scripts --no-cache $*"
+  exec apk add --root "$ACAI_ROOT" --arch "$ACAI_ARCH" --no-scripts --no-cache "$@"
+fi
 echo "apk add --no-cache $*"
 exec apk add --no-cache "$@"`
 
 // addUserScript appends the app user to /etc/passwd and /etc/group: it needs no
-// package and works the same on every base (busybox adduser's flags are not Debian's).
+// package and works the same on every base (busybox adduser's flags are not Debian's),
+// and on a cross build's target root ($ACAI_ROOT) from the build platform.
 const addUserScript = `set -eu
-name=$1 id=$2
-grep -q "^$name:" /etc/group || echo "$name:x:$id:" >> /etc/group
-grep -q "^$name:" /etc/passwd || echo "$name:x:$id:$id::/nonexistent:/sbin/nologin" >> /etc/passwd`
+name=$1 id=$2 root=${ACAI_ROOT:-}
+grep -q "^$name:" "$root/etc/group" || echo "$name:x:$id:" >> "$root/etc/group"
+grep -q "^$name:" "$root/etc/passwd" || echo "$name:x:$id:$id::/nonexistent:/sbin/nologin" >> "$root/etc/passwd"`

@@ -346,3 +346,29 @@ func (p *Plan) Text(platform string) string {
 	}
 	return b.String()
 }
+
+// CrossError is the error of a cross build (the target's wheels installed from the
+// build platform, [build].cross) whose plan compiles: a compile would have to run the
+// target's compiler and Python, which a cross build never runs. It is at the first
+// source build's requirement line, and names them all; nil when every package is a
+// wheel.
+func (p *Plan) CrossError(a *spec.Acaifile, files map[string][]byte, platform string) *spec.Error {
+	if len(p.SourceBuilds) == 0 {
+		return nil
+	}
+	first := p.SourceBuilds[0]
+	msg := fmt.Sprintf("%s has no %s wheel for CPython %s, so it cannot be cross-built for %s from this build platform",
+		p.Describe(), p.Target.WheelPlatform(), p.Target.Python, platform)
+	if len(p.SourceBuilds) > 1 {
+		msg = fmt.Sprintf("%s have no %s wheels for CPython %s, so they cannot be cross-built for %s from this build platform",
+			p.Describe(), p.Target.WheelPlatform(), p.Target.Python, platform)
+	}
+	f := spec.RequirementFinding(a, files, spec.RuleCompilesOnAlpine, first.Name, msg)
+	file := f.File
+	if file == "" {
+		file = a.Source.Filename
+	}
+	return &spec.Error{Filename: file, Range: f.Range, Key: f.Key, Msg: msg,
+		Hint: "pin a version that has a " + p.Target.WheelPlatform() + " wheel; or build its wheel on a " + platform + " machine and serve it " +
+			"([build].find_links or index_url); or set `cross = false` in [build] to build every step under an emulator (QEMU registered with binfmt_misc)"}
+}

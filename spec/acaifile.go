@@ -60,7 +60,11 @@ type Build struct {
 	Installer      string   `toml:"installer" doc:"What installs the requirements: \"uv\" (the default; the only choice for a lock or a pyproject.toml) or \"pip\" (requirement files and packages only)." enum:"pip,uv"`
 	Extras         []string `toml:"extras" doc:"Extras of the uv.lock project to install (uv --extra)."`
 	Groups         []string `toml:"groups" doc:"Dependency groups of the uv.lock project to install (uv --group); dev dependencies are never installed."`
+	Cross          *bool    `toml:"cross" doc:"For a target platform other than the build platform (--platform linux/arm64 on amd64): install the target's wheels and assemble its runner from build-platform steps, running no target binary (no emulator). false runs every step on the target platform, under an emulator (QEMU registered with binfmt_misc)." default:"true"`
 }
+
+// CrossEnabled is [build].cross with its default (on).
+func (b Build) CrossEnabled() bool { return b.Cross == nil || *b.Cross }
 
 // Installers.
 const (

@@ -110,7 +110,7 @@ func repoRoot() (string, error) {
 
 func (b *Bed) checkPrerequisites() error {
 	var missing []string
-	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar"} {
+	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar", "standins/runner-arm64.tar"} {
 		if _, err := os.Stat(filepath.Join(b.Cache, f)); err != nil {
 			missing = append(missing, filepath.Join(b.Cache, f))
 		}

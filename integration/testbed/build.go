@@ -19,6 +19,7 @@ import (
 	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/spec"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -309,6 +310,11 @@ func (b *Bed) openImage(dir, tarPath string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return b.unpack(dir, img)
+}
+
+// unpack unpacks img of the OCI layout dir (tagged latest there) with umoci.
+func (b *Bed) unpack(dir string, img v1.Image) (*Image, error) {
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return nil, err
@@ -318,6 +324,34 @@ func (b *Bed) openImage(dir, tarPath string) (*Image, error) {
 		return nil, fmt.Errorf("umoci unpack: %v: %s", err, out)
 	}
 	return &Image{Layout: dir, OCI: img, Config: cfg, Bundle: bundle, tmp: b.tmp}, nil
+}
+
+// OpenPlatform unpacks the image of one platform (an architecture: "arm64") from a
+// multi-platform index, as its own OCI layout: unpacking runs nothing of it.
+func (b *Bed) OpenPlatform(idx v1.ImageIndex, arch string) (*Image, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range m.Manifests {
+		if d.Platform == nil || d.Platform.Architecture != arch {
+			continue
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		dir, _ := b.newOutput()
+		p, err := layout.Write(dir, empty.Index)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "latest"})); err != nil {
+			return nil, err
+		}
+		return b.unpack(dir, img)
+	}
+	return nil, fmt.Errorf("no %s image in the index", arch)
 }
 
 // Rootfs is the unpacked root filesystem.

@@ -74,9 +74,47 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 			if err := b.pushScanner(ctx, img); err != nil {
 				return err
 			}
+			if *s.ref, err = b.pushRunnerIndex(ctx, img, s.what); err != nil {
+				return err
+			}
 		}
 	}
 	return b.pushUV(ctx)
+}
+
+// pushRunnerIndex pushes the runner stand-in as python:X-alpineY is published: one
+// image index, linux/amd64 (amd64, the stand-in every test runs) and linux/arm64 (the
+// runner-arm64 rootfs of hack/standin-rootfs, which cross builds read and nothing here
+// runs: this machine has no arm64 emulator).
+func (b *Bed) pushRunnerIndex(ctx context.Context, amd64 v1.Image, what string) (string, error) {
+	layerFile, err := b.compressedLayer(filepath.Join(b.Cache, "standins", "runner-arm64.tar"))
+	if err != nil {
+		return "", err
+	}
+	layer, err := tarball.LayerFromFile(layerFile)
+	if err != nil {
+		return "", err
+	}
+	arm64, _, err := b.pushImage(ctx, empty.Image, layer, "acai-standin/runner:bookworm-arm64", func(cfg *v1.ConfigFile) {
+		cfg.OS, cfg.Architecture, cfg.Variant = "linux", "arm64", "v8"
+		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
+		cfg.Config.Cmd = []string{"python3"}
+		cfg.Config.Labels = map[string]string{StandinLabel: "arm64, made without running it (mmdebstrap --variant=extract), no scanelf. " + what}
+	})
+	if err != nil {
+		return "", fmt.Errorf("pushing the arm64 runner stand-in: %w", err)
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}})
+	ref, err := name.ParseReference(b.Registry+"/acai-standin/runner:bookworm", name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(ref, idx, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("pushing the runner stand-in's index: %w", err)
+	}
+	return ref.String(), nil
 }
 
 // pushUV pushes the stand-in for the official uv image (ghcr.io/astral-sh/uv, which no

@@ -1,0 +1,104 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/acai-build/acai/plan"
+	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+)
+
+// A cross build makes a target platform's image (--platform linux/arm64 on an amd64
+// machine) without running a single target binary, so without an emulator: the
+// dependency install runs on the build platform and installs the target's wheels (uv
+// --python-platform <arch>-unknown-linux-musl --python-version X.Y --only-binary
+// :all:) into the venv or the Lambda task root, whose paths are the same in the target
+// image; the runner's apk add runs the build platform's apk into the target's root
+// (--root --arch --no-scripts), and the user is added by editing its files. The runner's
+// layers land on the target's base image as in a native build. [build].cross = false
+// runs every step on the target platform instead (an emulator then runs them).
+
+// targetMount is where a cross build's runner steps see the target's root.
+const targetMount = "/acai/target"
+
+// setCross makes c a cross build (c.host, the build platform's converter, runs its
+// steps) when the target platform is not the build platform and [build].cross allows.
+func (c *converter) setCross(target string) error {
+	// Another variant of the build platform's architecture (amd64/v2 on amd64) runs
+	// natively: only another OS or architecture would need an emulator.
+	build := c.bc.BuildPlatforms[0]
+	if build.OS == c.platform.OS && build.Architecture == c.platform.Architecture || !c.spec.Build.CrossEnabled() {
+		return nil
+	}
+	name := platforms.FormatAll(platforms.Normalize(c.platform))
+	if _, ok := plan.TargetFor(c.platform.Architecture, c.spec.Python); !ok {
+		return fmt.Errorf("acai cross-builds for linux/amd64 and linux/arm64, not %s: set `cross = false` in [build] to build every step on %s under an emulator", name, name)
+	}
+	if target == stageTest {
+		return fmt.Errorf("--target test runs [test].command on %s, which this %s build platform cannot do without an emulator: run the tests on a %s machine, or set `cross = false` in [build] to run them under an emulator",
+			name, platforms.FormatAll(platforms.Normalize(build)), name)
+	}
+	c.host = c.forPlatform(build)
+	return nil
+}
+
+// steps is the converter whose platform runs the build steps: the build platform's in a
+// cross build, c itself otherwise.
+func (c *converter) steps() *converter {
+	if c.host != nil {
+		return c.host
+	}
+	return c
+}
+
+// installSpec is the Acaifile as the dependency install reads it. A cross build installs
+// with uv, whatever the installer: pip installs another platform's wheels only into a
+// --target directory, and uv reads the same requirement files and pip settings.
+func (c *converter) installSpec() *spec.Acaifile {
+	if c.host == nil || c.spec.Build.Installer != spec.InstallerPip {
+		return c.spec
+	}
+	a := *c.spec
+	a.Build.Installer = spec.InstallerUV
+	return &a
+}
+
+// crossInstalls are cmds as a cross build runs them: for the target's platform and
+// Python, wheels only (a local project aside, which uv builds as a pure-Python wheel).
+func (c *converter) crossInstalls(cmds []command) []command {
+	if c.host == nil {
+		return cmds
+	}
+	t, _ := plan.TargetFor(c.platform.Architecture, c.spec.Python)
+	out := make([]command, len(cmds))
+	for i, cmd := range cmds {
+		extra := []string{"--python-platform", t.ResolverPlatform(), "--python-version", t.Python}
+		if cmd.project == nil {
+			extra = append(extra, "--only-binary", ":all:")
+		}
+		cmd.args = append(slices.Clone(cmd.args), extra...)
+		cmd.what += " for " + t.WheelPlatform() + " (cross: wheels only)"
+		out[i] = cmd
+	}
+	return out
+}
+
+// runnerStep runs argv as a step that adds a layer to the runner r: in r itself, or in a
+// cross build, in the build platform's runner base with r's root at targetMount (argv
+// then finds it in $ACAI_ROOT, and the target's apk architecture in $ACAI_ARCH).
+func (c *converter) runnerStep(ctx context.Context, r *stage, name string, keys []string, argv []string, more ...llb.RunOption) (llb.State, error) {
+	if c.host == nil {
+		return r.state.Run(runOpts(c.layer(r, stageRunner, name, keys...), append([]llb.RunOption{llb.Args(argv)}, more...)...)...).Root(), nil
+	}
+	hostBase, err := c.host.baseImage(ctx, stageRunner, c.spec.RunnerImage(), "runtime.image", "python", "alpine")
+	if err != nil {
+		return llb.State{}, err
+	}
+	t, _ := plan.TargetFor(c.platform.Architecture, c.spec.Python)
+	run := hostBase.state.Run(runOpts(c.host.layer(r, stageRunner, name, keys...),
+		append([]llb.RunOption{llb.Args(argv), llb.AddEnv("ACAI_ROOT", targetMount), llb.AddEnv("ACAI_ARCH", t.Arch)}, more...)...)...)
+	return run.AddMount(targetMount, r.state), nil
+}
