@@ -17,8 +17,6 @@ import (
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
-	"github.com/moby/buildkit/frontend/attestations/sbom"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests"
@@ -27,7 +25,6 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/solver/result"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -258,7 +255,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	if err != nil {
 		return nil, err
 	}
-	var finals sync.Map // platform id → the target's state, for the SBOM scan
+	var finals sync.Map // platform id → *scanned, for the SBOM scan
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		p := bc.BuildPlatforms[0]
 		if platform != nil {
@@ -269,11 +266,14 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
 		}
+		if err := conv.crossError(); err != nil {
+			return nil, err
+		}
 		if conv.plan != nil {
 			warn(ctx, src, conv.plan.Findings(a, files.data))
 		}
 		st.config.Platform = p
-		finals.Store(platforms.FormatAll(platforms.Normalize(p)), st.state)
+		finals.Store(platforms.FormatAll(platforms.Normalize(p)), &scanned{image: st.state, deps: conv.depsState, context: *cs.buildContext, plan: conv.plan})
 		def, err := st.state.Marshal(ctx)
 		if err != nil {
 			return nil, err
@@ -292,7 +292,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		return nil, err
 	}
 	if scanner != nil {
-		if err := attachSBOMs(ctx, c, rb, scanner, &finals); err != nil {
+		if err := attachSBOMs(ctx, c, bc, rb, scanner, &finals, epoch); err != nil {
 			return nil, err
 		}
 	}
@@ -312,47 +312,6 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 	}
 	t := time.Unix(sec, 0).UTC()
 	return &t, nil
-}
-
-// sbomScanner is the --attest type=sbom scanner, or nil when none was asked for.
-func sbomScanner(ctx context.Context, bc *dockerui.Client) (sbom.Scanner, error) {
-	if bc.SBOM == nil {
-		return nil, nil
-	}
-	p := bc.BuildPlatforms[0]
-	return sbom.CreateSBOMScanner(ctx, bc.GatewayClient(), bc.SBOM.Generator, p, sourceresolver.Opt{
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: bc.ImageResolveMode.String()},
-	}, bc.SBOM.Parameters)
-}
-
-// attachSBOMs scans each platform's image, as the Dockerfile frontend does.
-func attachSBOMs(ctx context.Context, c client.Client, rb *dockerui.ResultBuilder, scanner sbom.Scanner, finals *sync.Map) error {
-	return rb.EachPlatform(ctx, func(ctx context.Context, id string, p ocispecs.Platform) error {
-		v, ok := finals.Load(id)
-		if !ok {
-			return fmt.Errorf("no image to scan for %s", id)
-		}
-		att, err := scanner(ctx, id, v.(llb.State), nil)
-		if err != nil {
-			return err
-		}
-		solved, err := result.ConvertAttestation(&att, func(st *llb.State) (client.Reference, error) {
-			def, err := st.Marshal(ctx)
-			if err != nil {
-				return nil, err
-			}
-			r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-			if err != nil {
-				return nil, err
-			}
-			return r.Ref, nil
-		})
-		if err != nil {
-			return err
-		}
-		rb.AddAttestation(id, *solved)
-		return nil
-	})
 }
 
 // build routes a target to the stages it needs. Before the builder, the resolution for
@@ -384,6 +343,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 		return nil, err
 	}
 	deps := steps.depsStage(builder, c.crossInstalls(cmds))
+	c.depsState = &deps
 	runner, err := c.runnerStage(ctx, deps)
 	if err != nil || target == stageRunner {
 		return runner, err
@@ -438,9 +398,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 		return nil, err
 	}
 	if c.host != nil {
-		if err := c.plan.CrossError(c.spec, c.files, platforms.FormatAll(platforms.Normalize(c.platform))); err != nil {
-			return nil, c.withFileSource(err)
-		}
+		c.plan.Cross = true
 		c.host.plan, c.host.resolution = c.plan, c.resolution
 	}
 	if !generated {
@@ -448,15 +406,6 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	}
 	packages, why := plannedPackages(c.spec, c.plan)
 	return steps.addBuildPackages(base, packages, why), nil
-}
-
-// withFileSource attaches the source of the requirement file err is in (the
-// Acaifile's is attached by Build).
-func (c *converter) withFileSource(err *spec.Error) error {
-	if data, ok := c.files[err.Filename]; ok && err.Filename != c.spec.Source.Filename {
-		return withSource(err, fileSourceMap(err.Filename, data))
-	}
-	return err
 }
 
 // forPlatform is a converter of the same build for another platform.

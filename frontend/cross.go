@@ -102,3 +102,20 @@ func (c *converter) runnerStep(ctx context.Context, r *stage, name string, keys 
 		append([]llb.RunOption{llb.Args(argv), llb.AddEnv("ACAI_ROOT", targetMount), llb.AddEnv("ACAI_ARCH", t.Arch)}, more...)...)...)
 	return run.AddMount(targetMount, r.state), nil
 }
+
+// crossError is the error of a cross build whose plan compiles something (plan.CrossError),
+// with the source of the requirement file it is in; nil otherwise. --call plan and
+// --check show such a plan rather than fail.
+func (c *converter) crossError() error {
+	if c.host == nil || c.plan == nil {
+		return nil
+	}
+	err := c.plan.CrossError(c.spec, c.files, platforms.FormatAll(platforms.Normalize(c.platform)))
+	if err == nil {
+		return nil
+	}
+	if data, ok := c.files[err.Filename]; ok && err.Filename != c.spec.Source.Filename {
+		return withSource(err, fileSourceMap(err.Filename, data))
+	}
+	return withSource(err, c.smap)
+}

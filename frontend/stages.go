@@ -77,6 +77,8 @@ type converter struct {
 	plan *plan.Plan
 	// resolution is the resolve steps' output, mounted into the installs.
 	resolution *llb.State
+	// depsState is the dependency stage, once built: what BUILDKIT_SBOM_SCAN_STAGE scans.
+	depsState *llb.State
 	// host is the build platform's converter, which runs a cross build's steps
 	// (cross.go); nil for a build whose steps run on its own platform.
 	host *converter

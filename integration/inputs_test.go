@@ -121,8 +121,8 @@ func layersContain(t *testing.T, dir, s string) bool {
 }
 
 // --attest type=sbom: acai runs the scanner over the runner image and attaches its SPDX
-// document, as the Dockerfile frontend does. The scanner is the test bed's stand-in
-// (it lists Python distributions), not syft.
+// document, as the Dockerfile frontend does. The scanner is syft (sbom_test.go reads
+// what it finds).
 func TestSBOMAttestation(t *testing.T) {
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
 	o := standinBuild(t, dir)

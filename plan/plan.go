@@ -181,6 +181,9 @@ type Plan struct {
 	// dependencies of their source builds (which resolving would have to build); the
 	// install resolves those.
 	NamedOnly bool `json:"named_only,omitempty"`
+	// Cross: the target is cross-built from the build platform, which installs its
+	// wheels and compiles nothing (CrossError).
+	Cross bool `json:"cross,omitempty"`
 }
 
 // SourceBuild is a package that compiles on the target and what acai knows it needs.
@@ -328,6 +331,12 @@ func (p *Plan) Text(platform string) string {
 	}
 	if p.NamedOnly {
 		b.WriteString("  (the named requirements only: the dependencies of what builds from source are resolved by the install)\n")
+	}
+	if p.Cross {
+		b.WriteString("cross-built from the build platform, with no emulator: the target's wheels are installed there\n")
+		if len(p.SourceBuilds) > 0 {
+			fmt.Fprintf(&b, "cannot cross-build: %s (no %s wheel); pin a version with one, or set `cross = false` in [build]\n", p.Describe(), p.Target.WheelPlatform())
+		}
 	}
 	if len(p.SourceBuilds) == 0 {
 		b.WriteString("builder adds: nothing (every package is a wheel: no C toolchain)\n")

@@ -38,7 +38,7 @@ type Bed struct {
 	// Image references in the loopback registry.
 	RunnerStandin  string // stands in for python:X-alpineY
 	BuilderStandin string // stands in for a prebuilt ACAI builder
-	SBOMScanner    string // stands in for an SBOM scanner image (--attest type=sbom)
+	SBOMScanner    string // the SBOM scanner image (--attest type=sbom): syft, in place of docker/buildkit-syft-scanner
 	UVStandin      string // stands in for the official uv image (spec.UVImage)
 	UVBinary       string // that uv, on the host: tests lock projects with it
 	Frontend       string // the acai frontend image
@@ -110,7 +110,7 @@ func repoRoot() (string, error) {
 
 func (b *Bed) checkPrerequisites() error {
 	var missing []string
-	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar", "standins/runner-arm64.tar"} {
+	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar", "standins/runner-arm64.tar", "bin/syft"} {
 		if _, err := os.Stat(filepath.Join(b.Cache, f)); err != nil {
 			missing = append(missing, filepath.Join(b.Cache, f))
 		}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/acai-build/acai/spec"
 
-	"github.com/google/go-containerregistry/pkg/crane"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -166,36 +165,50 @@ func (b *Bed) pushUV(ctx context.Context) error {
 	return err
 }
 
-// sbomScannerScript follows BuildKit's SBOM scanner protocol (read the image at
-// BUILDKIT_SCAN_SOURCE, write in-toto statements to BUILDKIT_SCAN_DESTINATION).
-const sbomScannerScript = `#!/bin/sh
-# acai test bed stand-in for an SBOM scanner; NOT syft or docker/buildkit-syft-scanner.
-# Lists the Python distributions installed in the scanned image as SPDX packages.
-set -eu
-pkgs=""
-for d in "$BUILDKIT_SCAN_SOURCE"/opt/venv/lib/python3*/site-packages/*.dist-info "$BUILDKIT_SCAN_SOURCE"/var/task/*.dist-info; do
-  [ -d "$d" ] || continue
-  n=$(basename "$d" .dist-info)
-  pkgs="$pkgs${pkgs:+,}{\"SPDXID\":\"SPDXRef-${n%-*}\",\"name\":\"${n%-*}\",\"versionInfo\":\"${n##*-}\"}"
-done
-cat > "$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json" <<SBOM
-{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","predicate":{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"acai-testbed-standin-sbom","creationInfo":{"creators":["Tool: acai-testbed-standin-scanner"]},"packages":[$pkgs]}}
-SBOM
+// syftScannerScript follows BuildKit's SBOM scanner protocol, as
+// docker/buildkit-syft-scanner does (its image is on no registry here): real syft scans
+// the image at BUILDKIT_SCAN_SOURCE and each root under BUILDKIT_SCAN_SOURCE_EXTRAS, and
+// each SPDX document goes to BUILDKIT_SCAN_DESTINATION/<name>.spdx.json as an in-toto
+// statement.
+const syftScannerScript = `import json, os, subprocess
+dest = os.environ["BUILDKIT_SCAN_DESTINATION"]
+sources = [os.environ["BUILDKIT_SCAN_SOURCE"]]
+extras = os.environ.get("BUILDKIT_SCAN_SOURCE_EXTRAS", "")
+if extras and os.path.isdir(extras):
+    sources += [os.path.join(extras, n) for n in sorted(os.listdir(extras))]
+for src in sources:
+    name = os.path.basename(src.rstrip("/"))
+    doc = subprocess.run(["syft", "scan", "dir:" + src, "--source-name", name, "-o", "spdx-json", "-q"],
+                         check=True, stdout=subprocess.PIPE).stdout
+    statement = {"_type": "https://in-toto.io/Statement/v0.1", "predicateType": "https://spdx.dev/Document",
+                 "predicate": json.loads(doc)}
+    with open(os.path.join(dest, name + ".spdx.json"), "w") as f:
+        json.dump(statement, f, separators=(",", ":"))
 `
 
-// pushScanner pushes the SBOM scanner stand-in: the runner stand-in plus the script.
+// pushScanner pushes the SBOM scanner: the runner stand-in plus syft (built by
+// hack/setup from the module proxy) and syftScannerScript.
 func (b *Bed) pushScanner(ctx context.Context, runner v1.Image) error {
-	layer, err := crane.Layer(map[string][]byte{"usr/local/bin/acai-standin-sbom": []byte(sbomScannerScript)})
+	syft, err := os.ReadFile(filepath.Join(b.Cache, "bin", "syft"))
+	if err != nil {
+		return fmt.Errorf("syft (hack/setup builds it): %w", err)
+	}
+	layer, err := ExecutableLayer(map[string][]byte{"usr/local/bin/syft": syft, "usr/local/bin/acai-syft-scanner.py": []byte(syftScannerScript)})
 	if err != nil {
 		return err
 	}
-	_, b.SBOMScanner, err = b.pushImage(ctx, runner, layer, "acai-standin/sbom-scanner:latest", func(cfg *v1.ConfigFile) {
-		cfg.Config.Entrypoint = []string{"/bin/sh", "/usr/local/bin/acai-standin-sbom"}
+	_, b.SBOMScanner, err = b.pushImage(ctx, runner, layer, "acai-standin/syft-scanner:latest", func(cfg *v1.ConfigFile) {
+		cfg.Config.Entrypoint = []string{"python3", "/usr/local/bin/acai-syft-scanner.py"}
 		cfg.Config.Cmd = nil
-		cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner stand-in (not syft): lists Python distributions"}
+		// No update check: the scan runs with no network, as a build step.
+		cfg.Config.Env = append(cfg.Config.Env, "SYFT_CHECK_FOR_APP_UPDATE=false")
+		cfg.Config.Labels = map[string]string{StandinLabel: "SBOM scanner: syft " + syftVersion + " (built from the Go module) with a script speaking BuildKit's scanner protocol, in place of docker/buildkit-syft-scanner"}
 	})
 	return err
 }
+
+// syftVersion is the syft hack/setup builds.
+const syftVersion = "v1.57.1"
 
 // PushImage pushes base plus layer, with its config edited, as repo: for tools beside
 // the tests (the benchmark's syntax image).

@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|real|installers|toolchain   only that table
+//	ACAI_BENCH_ONLY=small|real|installers|toolchain|cross   only that table
 package main
 
 import (
@@ -64,6 +64,7 @@ func run() error {
 		{"real", func() error { return realPackages(ctx, bed) }},
 		{"installers", func() error { return installers(ctx, bed) }},
 		{"toolchain", func() error { return lazyToolchain(ctx, bed) }},
+		{"cross", func() error { return crossPlatforms(ctx, bed) }},
 	}
 	only := os.Getenv("ACAI_BENCH_ONLY")
 	for _, table := range tables {
@@ -129,6 +130,53 @@ func lazyToolchain(ctx context.Context, bed *testbed.Bed) error {
 	fmt.Println("|---|---|")
 	fmt.Printf("| %-58s | %8.2f |\n", "[builder] apk add build-base linux-headers git ... (before)", median(toolchain))
 	fmt.Printf("| %-58s | %8.2f |\n", "[resolve] uv pip compile for musllinux_1_2_x86_64 (now)", median(resolve))
+	return nil
+}
+
+// crossPlatforms times a build of examples/lambda's real wheel set (numpy, pandas,
+// pyarrow, ...) for linux/amd64 alone and for linux/amd64,linux/arm64, alternating,
+// each with requirements no earlier build had (a new comment) and the download cache
+// warm: the arm64 image is cross-built on this amd64 machine, with no emulator.
+func crossPlatforms(ctx context.Context, bed *testbed.Bed) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	platforms := []string{"linux/amd64", "linux/amd64,linux/arm64"}
+	times := make([][]time.Duration, len(platforms))
+	for i := 0; i <= runs; i++ { // run 0 fills the download cache with the arm64 wheels
+		for j, p := range platforms {
+			dir, err := os.MkdirTemp("", "acai-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := testbed.WriteFiles(dir, map[string]string{
+				"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
+				"Acaifile":         bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\n"),
+			}); err != nil {
+				return err
+			}
+			contexts := bed.StandinFor("python:3.12-alpine3.24")
+			contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+			o := testbed.Build{Dir: dir, Contexts: contexts, Args: map[string]string{"UV_INDEX_URL": bed.Index.URL}, Opts: map[string]string{"platform": p}}
+			start := time.Now()
+			if _, err := bed.BuildctlNoExport(ctx, o); err != nil {
+				return fmt.Errorf("--platform %s: %w", p, err)
+			}
+			if i > 0 {
+				times[j] = append(times[j], time.Since(start))
+			}
+		}
+	}
+	one, two := median(times[0]), median(times[1])
+	fmt.Println("Cross-platform, examples/lambda's wheel set, seconds per whole build (`buildctl build`, exporting nothing), requirements new each time, download cache warm; arm64 cross-built on this amd64 machine, no emulator:")
+	fmt.Printf("| %-40s | %8s |\n", "--platform", "seconds")
+	fmt.Println("|---|---|")
+	fmt.Printf("| %-40s | %8.2f |\n", platforms[0], one)
+	fmt.Printf("| %-40s | %8.2f |\n", platforms[1], two)
+	fmt.Printf("| %-40s | %8.2f |\n", "two platforms / one (goal <= 1.3)", two/one)
+	fmt.Println()
 	return nil
 }
 
