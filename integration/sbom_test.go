@@ -197,7 +197,16 @@ func TestSBOMOfTheLambdaExampleWithSyft(t *testing.T) {
 		t.Errorf("the dependency stage's SBOM lacks awslambdaric 3.1.1 or the toolchain that compiled it (%d packages)", len(deps.Packages))
 	}
 
+	// An excerpt of the real SBOM, for the reader of the test log.
+	for _, name := range []string{"awslambdaric", "simplejson", "libstdc++6"} {
+		if p := image.find(name); p != nil {
+			t.Logf("syft, image: %s %s (%s)", p.Name, p.Version, p.SourceInfo)
+		}
+	}
 	acai := docs["acai resolution for linux/amd64"]
+	for _, p := range acai.Packages {
+		t.Logf("acai: %s %s: %s %s", p.Name, p.Version, p.SourceInfo, p.Comment)
+	}
 	wantEqual(t, "acai document creators", strings.Join(acai.CreationInfo.Creators, " "), "Tool: acai")
 	ric := acai.find("awslambdaric")
 	if ric == nil {

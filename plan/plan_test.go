@@ -1,10 +1,12 @@
 package plan
 
 import (
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acai-build/acai/spec"
 )
@@ -148,4 +150,54 @@ func FuzzParsePylock(f *testing.F) {
 			}
 		}
 	})
+}
+
+// acai's SBOM document says how each package came in: the wheel, or compiled from its
+// sdist with the packages acai added; the same plan gives the same bytes.
+func TestSPDXMarksSourceBuilds(t *testing.T) {
+	p := readPlan(t)
+	created := time.Unix(1700000000, 0)
+	dt, err := p.SPDX("linux/amd64", created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		PredicateType string `json:"predicateType"`
+		Predicate     struct {
+			Packages []struct{ Name, VersionInfo, SourceInfo, Comment string }
+		}
+	}
+	if err := json.Unmarshal(dt, &s); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, pkg := range s.Predicate.Packages {
+		got[pkg.Name] = pkg.VersionInfo + ": " + pkg.SourceInfo + " " + pkg.Comment
+	}
+	for name, want := range map[string]string{
+		"awslambdaric": "3.1.1: compiled from its source distribution in the acai builder: no musllinux_1_2_x86_64 wheel for CPython 3.12 built with the Alpine packages build-base linux-headers autoconf",
+		"numpy":        "2.4.6: installed from the wheel numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl",
+	} {
+		if !strings.HasPrefix(got[name], want) {
+			t.Errorf("%s: %q, want it to start %q", name, got[name], want)
+		}
+	}
+	if again, _ := p.SPDX("linux/amd64", created); string(again) != string(dt) {
+		t.Errorf("the same plan gave two documents")
+	}
+}
+
+// A cross build of a plan that compiles is an error at the requirement's line.
+func TestCrossError(t *testing.T) {
+	a, err := spec.Parse("Acaifile", []byte("requirements = \"requirements.txt\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := readPlan(t).CrossError(a, map[string][]byte{"requirements.txt": []byte("numpy==2.4.6\nawslambdaric==3.1.1\n")}, "linux/arm64")
+	if e == nil || e.Filename != "requirements.txt" || e.Range.Start.Line != 2 || !strings.Contains(e.Error(), "cannot be cross-built for linux/arm64") {
+		t.Errorf("cross error %v", e)
+	}
+	if e := Make(Target{Arch: "aarch64", Python: "3.12"}, nil).CrossError(a, nil, "linux/arm64"); e != nil {
+		t.Errorf("a plan with nothing to compile gave %v", e)
+	}
 }
