@@ -62,12 +62,13 @@ entrypoint = ["python", "-c", "import numpy, simplejson; print('numpy', numpy.__
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(arm.Remove)
 	wantEqual(t, "arm64 config", arm.Config.OS+"/"+arm.Config.Architecture, "linux/arm64")
 	sitePackages, _ := filepath.Glob(filepath.Join(arm.Rootfs(), "opt/venv/lib/python3*/site-packages"))
 	var names []string
 	for _, sp := range sitePackages {
 		filepath.WalkDir(sp, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".so") {
+			if err == nil && !d.IsDir() && sharedObject(d.Name()) {
 				names = append(names, d.Name())
 				wantMachine(t, p, elf.EM_AARCH64)
 			}
@@ -95,6 +96,7 @@ entrypoint = ["python", "-c", "import numpy, simplejson; print('numpy', numpy.__
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(amd.Remove)
 	wantEqual(t, "amd64 config", amd.Config.Architecture, "amd64")
 	wantEqual(t, "arm64 entrypoint", strings.Join(arm.Config.Config.Entrypoint, " "), strings.Join(amd.Config.Config.Entrypoint, " "))
 	wantEqual(t, "arm64 env", strings.Join(arm.Config.Config.Env, " "), strings.Join(amd.Config.Config.Env, " "))
@@ -149,4 +151,54 @@ func TestCrossFalseRunsTargetSteps(t *testing.T) {
 	o.Opts = map[string]string{"platform": "linux/arm64"}
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantEqual(t, "default (cross) arm64 build", res.Config.Architecture, "arm64")
+}
+
+// The other layouts and inputs cross-build the same way: the Lambda example's task root
+// (uv --target) and a uv.lock project (the locked export, then the project itself, built
+// as a pure-Python wheel on the build platform) for linux/arm64.
+func TestCrossBuildsOfTheLambdaExampleAndAUVProject(t *testing.T) {
+	noArm64Emulator(t)
+	o := standinBuild(t, example(t, "lambda"))
+	o.Opts = map[string]string{"platform": "linux/arm64"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantEqual(t, "lambda architecture", res.Config.Architecture, "arm64")
+	wantAarch64Modules(t, filepath.Join(res.Rootfs(), "var/task"), "numpy", "pandas", "pyarrow")
+
+	o = standinBuild(t, uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n[build]\nextras = [\"yaml\"]\n"))
+	o.Opts = map[string]string{"platform": "linux/arm64"}
+	res = mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "progress", res.Log, "(uv.lock) for musllinux_1_2_aarch64 (cross: wheels only)", "(the project, non-editable) for musllinux_1_2_aarch64")
+	wantSitePackages(t, res.Image, []string{"greeter/__init__.py", "greeter-0.1.0.dist-info", "cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info"}, nil)
+	readFile(t, res.Image, "/opt/venv/bin/greet")
+	sp, _ := filepath.Glob(filepath.Join(res.Rootfs(), "opt/venv/lib/python3*/site-packages"))
+	if len(sp) != 1 {
+		t.Fatalf("site-packages: %v", sp)
+	}
+	wantAarch64Modules(t, sp[0], "yaml")
+}
+
+// wantAarch64Modules checks that every shared object under dir is an aarch64 ELF file, and
+// that each named top-level package has one.
+func wantAarch64Modules(t *testing.T, dir string, packages ...string) {
+	t.Helper()
+	found := map[string]bool{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !sharedObject(d.Name()) {
+			return err
+		}
+		wantMachine(t, p, elf.EM_AARCH64)
+		rel, _ := filepath.Rel(dir, p)
+		found[strings.Split(rel, string(filepath.Separator))[0]] = true
+		return nil
+	})
+	for _, pkg := range packages {
+		if !found[pkg] {
+			t.Errorf("no shared object in %s/%s", dir, pkg)
+		}
+	}
+}
+
+// sharedObject reports whether a file name is a shared object's: x.so, libx.so.1.
+func sharedObject(name string) bool {
+	return strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.")
 }

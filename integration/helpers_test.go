@@ -69,6 +69,9 @@ func mustBuild(t *testing.T, build func(context.Context, testbed.Build) (*testbe
 	if err != nil {
 		t.Fatalf("build failed: %v", err)
 	}
+	if res.Image != nil {
+		t.Cleanup(res.Image.Remove)
+	}
 	return res
 }
 

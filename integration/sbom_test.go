@@ -75,6 +75,7 @@ func sbomBuild(t *testing.T, o testbed.Build) (*testbed.Image, map[string]spdxDo
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(img.Remove)
 	docs := map[string]spdxDoc{}
 	for _, statement := range attestations(t, idx) {
 		var s struct {

@@ -217,7 +217,8 @@ func (b *Bed) StartDaemonBinary(ctx context.Context, binary, root, name string) 
 		"--oci-worker-snapshotter=overlayfs",
 		// Build steps share the host's network, so they reach the loopback package index.
 		"--oci-worker-net=host",
-		"--oci-worker-gc-keepstorage=20000")
+		// 8 GB of cache: what the suite reuses, on a disk that also holds its images.
+		"--oci-worker-gc-keepstorage=8000")
 	cmd.Dir = b.tmp
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -354,6 +354,13 @@ func (b *Bed) OpenPlatform(idx v1.ImageIndex, arch string) (*Image, error) {
 	return nil, fmt.Errorf("no %s image in the index", arch)
 }
 
+// Remove deletes the image's OCI layout and unpacked bundle: a test suite's images
+// would otherwise fill the disk before the test bed closes.
+func (i *Image) Remove() {
+	os.RemoveAll(i.Layout)
+	os.RemoveAll(i.Bundle)
+}
+
 // Rootfs is the unpacked root filesystem.
 func (i *Image) Rootfs() string { return filepath.Join(i.Bundle, "rootfs") }
 
