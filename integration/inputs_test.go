@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -132,28 +131,7 @@ func TestSBOMAttestation(t *testing.T) {
 		t.Fatal(err)
 	}
 	child := imageIndex(t, dest+".d")
-	cm, _ := child.IndexManifest()
-	var statements []string
-	for _, d := range cm.Manifests {
-		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
-			continue
-		}
-		img, err := child.Image(d.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers, _ := img.Layers()
-		for _, l := range layers {
-			rc, err := l.Compressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			dt, _ := io.ReadAll(rc)
-			rc.Close()
-			statements = append(statements, string(dt))
-		}
-	}
-	wantContains(t, "attestations", strings.Join(statements, "\n"), `"predicateType":"https://spdx.dev/Document"`, `"name":"cowsay"`, `"versionInfo":"6.1"`)
+	wantContains(t, "attestations", strings.Join(attestations(t, child), "\n"), `"predicateType":"https://spdx.dev/Document"`, `"name":"cowsay"`, `"versionInfo":"6.1"`)
 }
 
 // --build-arg SOURCE_DATE_EPOCH sets the image's creation time, as for a Dockerfile.

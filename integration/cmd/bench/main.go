@@ -88,21 +88,14 @@ func lazyToolchain(ctx context.Context, bed *testbed.Bed) error {
 	}
 	var toolchain, resolve []time.Duration
 	for i := 0; i < runs; i++ {
-		dir, err := os.MkdirTemp("", "acai-bench-")
+		o, err := freshBuild(bed, reqs, map[string]string{"Acaifile": "python = \"3.12\"\nrequirements = \"requirements.txt\"\n"})
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		if err := testbed.WriteFiles(dir, map[string]string{
-			"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
-			"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\n",
-		}); err != nil {
-			return err
-		}
-		contexts := bed.StandinFor("python:3.12-alpine3.24")
-		contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-		args := map[string]string{"UV_INDEX_URL": bed.Index.URL}
-		full, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts, Args: args, Target: "builder", Opts: map[string]string{"no-cache": "builder"}})
+		defer os.RemoveAll(o.Dir)
+		builder := o
+		builder.Target, builder.Opts = "builder", map[string]string{"no-cache": "builder"}
+		full, err := bed.BuildInProcess(ctx, builder)
 		if err != nil {
 			return err
 		}
@@ -111,7 +104,7 @@ func lazyToolchain(ctx context.Context, bed *testbed.Bed) error {
 			return fmt.Errorf("no toolchain step ran:\n%s", full.Log)
 		}
 		toolchain = append(toolchain, step.Duration)
-		planned, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts, Args: args})
+		planned, err := bed.BuildInProcess(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -146,20 +139,12 @@ func crossPlatforms(ctx context.Context, bed *testbed.Bed) error {
 	times := make([][]time.Duration, len(platforms))
 	for i := 0; i <= runs; i++ { // run 0 fills the download cache with the arm64 wheels
 		for j, p := range platforms {
-			dir, err := os.MkdirTemp("", "acai-bench-")
+			o, err := freshBuild(bed, reqs, map[string]string{"Acaifile": bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\n")})
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(dir)
-			if err := testbed.WriteFiles(dir, map[string]string{
-				"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
-				"Acaifile":         bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\n"),
-			}); err != nil {
-				return err
-			}
-			contexts := bed.StandinFor("python:3.12-alpine3.24")
-			contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-			o := testbed.Build{Dir: dir, Contexts: contexts, Args: map[string]string{"UV_INDEX_URL": bed.Index.URL}, Opts: map[string]string{"platform": p}}
+			defer os.RemoveAll(o.Dir)
+			o.Opts = map[string]string{"platform": p}
 			start := time.Now()
 			if _, err := bed.BuildctlNoExport(ctx, o); err != nil {
 				return fmt.Errorf("--platform %s: %w", p, err)
@@ -206,21 +191,14 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 		times := make([][]time.Duration, len(variants))
 		for i := 0; i < runs; i++ {
 			for j, v := range variants {
-				dir, err := os.MkdirTemp("", "acai-bench-")
+				files := maps.Clone(app)
+				files[v.file] = v.content
+				o, err := freshBuild(bed, reqs, files)
 				if err != nil {
 					return err
 				}
-				defer os.RemoveAll(dir)
-				files := maps.Clone(app)
-				files["requirements.txt"] = fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano())
-				files[v.file] = v.content
-				if err := testbed.WriteFiles(dir, files); err != nil {
-					return err
-				}
-				contexts := bed.StandinFor("python:3.12-alpine3.24")
-				contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-				o := testbed.Build{Dir: dir, Filename: v.file, Contexts: contexts,
-					Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}}
+				defer os.RemoveAll(o.Dir)
+				o.Filename = v.file
 				if cold {
 					if err := bed.Client.Prune(ctx, nil, client.WithFilter([]string{"type==exec.cachemount"})); err != nil {
 						return err
@@ -381,21 +359,14 @@ func installers(ctx context.Context, bed *testbed.Bed) error {
 // installTime builds the requirements with one installer and returns the duration of
 // its install step, which a new comment in the requirements keeps out of BuildKit's cache.
 func installTime(ctx context.Context, bed *testbed.Bed, installer, reqs string) (time.Duration, error) {
-	dir, err := os.MkdirTemp("", "acai-bench-")
+	o, err := freshBuild(bed, []byte(reqs), map[string]string{
+		"Acaifile": "python = \"3.12\"\nrequirements = \"requirements.txt\"\n[build]\ninstaller = \"" + installer + "\"\n",
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-	if err := testbed.WriteFiles(dir, map[string]string{
-		"requirements.txt": fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano()),
-		"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\n[build]\ninstaller = \"" + installer + "\"\n",
-	}); err != nil {
-		return 0, err
-	}
-	contexts := bed.StandinFor("python:3.12-alpine3.24")
-	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-	res, err := bed.BuildInProcess(ctx, testbed.Build{Dir: dir, Contexts: contexts,
-		Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}})
+	defer os.RemoveAll(o.Dir)
+	res, err := bed.BuildInProcess(ctx, o)
 	if err != nil {
 		return 0, err
 	}
@@ -408,6 +379,26 @@ func installTime(ctx context.Context, bed *testbed.Bed, installer, reqs string) 
 		return 0, fmt.Errorf("no install step ran:\n%s", res.Log)
 	}
 	return step.Duration, nil
+}
+
+// freshBuild writes a temporary project whose requirements.txt is reqs with a comment
+// no earlier build had, so that its install runs again, beside files, and is its build
+// on the stand-ins (the base images', uv's, and the loopback index for pip and uv). The
+// caller removes o.Dir.
+func freshBuild(bed *testbed.Bed, reqs []byte, files map[string]string) (o testbed.Build, err error) {
+	dir, err := os.MkdirTemp("", "acai-bench-")
+	if err != nil {
+		return o, err
+	}
+	files = maps.Clone(files)
+	files["requirements.txt"] = fmt.Sprintf("%s# run %d\n", reqs, time.Now().UnixNano())
+	if err := testbed.WriteFiles(dir, files); err != nil {
+		return o, err
+	}
+	contexts := bed.StandinFor("python:3.12-alpine3.24")
+	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+	return testbed.Build{Dir: dir, Contexts: contexts,
+		Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}}, nil
 }
 
 func median(ds []time.Duration) float64 {
