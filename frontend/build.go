@@ -55,8 +55,14 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if target == "" {
 		target = stageRunner
 	}
-	a, files, findings, parseErr := check(ctx, bc, src)
-	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, files, findings, parseErr); err != nil || ok {
+	images := newBaseImages()
+	a, files, findings, parseErr := check(ctx, bc, src, func(a *spec.Acaifile) {
+		switch bc.BuildOpts().Opts["requestid"] {
+		case "", planRequest.Name, lint.SubrequestLintDefinition.Name:
+			images.prefetch(ctx, bc, src, a, target)
+		}
+	})
+	if res, ok, err := answerSubrequest(ctx, bc, src, target, a, files, findings, parseErr, images); err != nil || ok {
 		return res, err
 	}
 	if parseErr != nil {
@@ -77,16 +83,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(err, src.SourceMap)
 	}
 	warn(ctx, src, findings)
-	return buildImages(ctx, c, bc, src, a, files, target)
+	return buildImages(ctx, c, bc, src, a, files, target, images)
 }
 
 // check parses the Acaifile and lints it against the requirement files in the context.
 // A .python-version in the context (read when `python` is not set) is applied by parsing
-// again with it.
-func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spec.Acaifile, *contextFiles, []spec.Finding, error) {
+// again with it. parsed, when set, is told the Acaifile before the context is read.
+func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parsed func(*spec.Acaifile)) (*spec.Acaifile, *contextFiles, []spec.Finding, error) {
 	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if parsed != nil {
+		parsed(a)
 	}
 	files, err := readContextFiles(ctx, bc, a)
 	if err != nil {
@@ -120,7 +129,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source) (*spe
 
 // answerSubrequest answers --check, --call outline and --call targets; ok is false for
 // a normal build.
-func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, files *contextFiles, findings []spec.Finding, parseErr error) (*client.Result, bool, error) {
+func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, files *contextFiles, findings []spec.Finding, parseErr error, images *baseImages) (*client.Result, bool, error) {
 	switch bc.BuildOpts().Opts["requestid"] {
 	case planRequest.Name:
 		if parseErr != nil {
@@ -129,7 +138,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 		if err := files.missingError(); err != nil {
 			return nil, true, err
 		}
-		cs, err := newConverters(ctx, bc, src, a, files)
+		cs, err := newConverters(ctx, bc, src, a, files, images)
 		if err != nil {
 			return nil, true, err
 		}
@@ -158,7 +167,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 			}
 			if files != nil && parseErr == nil && files.missingError() == nil {
 				// What compiles on Alpine: the resolution, as the build makes it.
-				cs, err := newConverters(ctx, bc, src, a, files)
+				cs, err := newConverters(ctx, bc, src, a, files, images)
 				if err != nil {
 					return nil, err
 				}
@@ -195,9 +204,10 @@ type converters struct {
 	files        *contextFiles
 	appExcludes  []string
 	buildContext *llb.State
+	images       *baseImages
 }
 
-func newConverters(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles) (*converters, error) {
+func newConverters(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, images *baseImages) (*converters, error) {
 	appExcludes := a.AppExcludes(files.venvs, files.dockerignore)
 	excludes, err := files.transferExcludes(appExcludes)
 	if err != nil {
@@ -207,7 +217,7 @@ func newConverters(ctx context.Context, bc *dockerui.Client, src *dockerui.Sourc
 	if err != nil {
 		return nil, err
 	}
-	return &converters{bc: bc, src: src, a: a, files: files, appExcludes: appExcludes, buildContext: buildContext}, nil
+	return &converters{bc: bc, src: src, a: a, files: files, appExcludes: appExcludes, buildContext: buildContext, images: images}, nil
 }
 
 // platforms are the build's target platforms: --platform, else the build platform.
@@ -222,7 +232,7 @@ func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 	a, files := cs.a, cs.files
 	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data,
 		project:     Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements, Members: files.members},
-		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: map[string]*stage{}}
+		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: cs.images}
 }
 
 // plans resolves the build for each target platform, without building it: for --check
@@ -242,8 +252,8 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 
 // buildImages builds the target for every requested platform, each from its own base
 // image resolution, and attaches SBOMs when asked.
-func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string) (*client.Result, error) {
-	cs, err := newConverters(ctx, bc, src, a, files)
+func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, target string, images *baseImages) (*client.Result, error) {
+	cs, err := newConverters(ctx, bc, src, a, files, images)
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +421,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 // forPlatform is a converter of the same build for another platform.
 func (c *converter) forPlatform(p ocispecs.Platform) *converter {
 	other := *c
-	other.platform, other.images, other.plan, other.uvImage, other.resolution, other.host = p, map[string]*stage{}, nil, nil, nil, nil
+	other.platform, other.plan, other.uvImage, other.resolution, other.host = p, nil, nil, nil, nil
 	return &other
 }
 

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/client/llb"
@@ -76,21 +77,27 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	for level := 0; len(pending) > 0; level++ {
 		var ref client.Reference
 		var err error
+		var contents [][]byte
+		var errs []error
 		if level == 0 {
-			// The first read also finds the virtual environments: one solve, not two.
+			// The first read also finds the virtual environments: one solve, not two,
+			// and the walk at the same time as the reads.
 			ref, err = solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
 			if err == nil {
+				var wg sync.WaitGroup
+				wg.Go(func() { contents, errs = readFiles(ctx, ref, pending) })
 				cf.venvs, err = findVenvs(ctx, ref)
+				wg.Wait()
 			}
-		} else {
-			ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files")
+		} else if ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files"); err == nil {
+			contents, errs = readFiles(ctx, ref, pending)
 		}
 		if err != nil {
 			return nil, err
 		}
 		var next []string
-		for _, name := range pending {
-			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+		for i, name := range pending {
+			dt, err := contents[i], errs[i]
 			if err != nil {
 				if r, ok := includedBy[name]; ok {
 					cf.missing = append(cf.missing, r)
@@ -298,6 +305,18 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 func refKey(r spec.Ref) string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
 // solveContext is the build context reduced by opt (the paths it follows or includes), solved.
+// readFiles reads names from ref at once (each read is a round trip to BuildKit): the
+// content or the error of each.
+func readFiles(ctx context.Context, ref client.Reference, names []string) ([][]byte, []error) {
+	contents, errs := make([][]byte, len(names)), make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { contents[i], errs[i] = ref.ReadFile(ctx, client.ReadRequest{Filename: name}) })
+	}
+	wg.Wait()
+	return contents, errs
+}
+
 func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (client.Reference, error) {
 	st, err := bc.MainContext(ctx, opt, dockerui.WithInternalName(name))
 	if err != nil {

@@ -33,6 +33,10 @@ type Project struct {
 // generatedStage holds, in an ejected Dockerfile, the files acai generates for a step.
 const generatedStage = "acai-generated"
 
+// ejectedCompilers is the directory of the generated stage holding the compiler
+// wrappers (compilerWrappers), which each install mounts at ccMount.
+const ejectedCompilers = "acai-cc"
+
 // EjectProject is Eject for an Acaifile with a lock, told about its project.
 func EjectProject(a *spec.Acaifile, p Project) string {
 	var d dockerfile
@@ -50,13 +54,17 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		d.line("RUN %s", execForm(append([]string{"apk", "add", "--no-cache"}, packages...)))
 	}
 	d.line("")
+	d.line("FROM scratch AS %s", generatedStage)
+	for _, name := range compilerNames {
+		d.line("COPY --chmod=755 <<'ACAI_CC' /%s/%s", ejectedCompilers, name)
+		d.heredocBody(compilerWrapper, "ACAI_CC")
+	}
 	if a.LockKind() == spec.LockPoetry {
 		// As acai exports it: run `acai eject` again after `poetry lock`.
-		d.line("FROM scratch AS %s", generatedStage)
 		d.line("COPY <<'ACAI_LOCKED' /%s", poetryRequirementsFile)
 		d.heredocBody(string(p.LockRequirements), "ACAI_LOCKED")
-		d.line("")
 	}
+	d.line("")
 	d.line("FROM %s AS %s", stageBuilder, stageDeps)
 	if a.Runtime.Layout == spec.LayoutVenv {
 		d.line("RUN %s", execForm([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))
@@ -195,6 +203,7 @@ func (d *dockerfile) install(cmd command) {
 	if cmd.tool == uv {
 		mounts = append(mounts, "--mount=from="+spec.UVImage+",source=/,target="+uvMount)
 	}
+	mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedCompilers, ccMount))
 	mounts = append(mounts, fmt.Sprintf("--mount=type=cache,id=acai-%s,target=%s", cmd.tool.name, cmd.tool.cacheDir))
 	for _, s := range cmd.tool.secrets {
 		mounts = append(mounts, fmt.Sprintf("--mount=type=secret,id=%s,target=%s", s[0], s[1]))

@@ -45,12 +45,31 @@ var (
 	}
 )
 
-// compileEnv is what every compile in an install gets: no debug information. The
-// builder's temporary source directory (pip's /tmp/pip-install-*, uv's build directory)
-// has a random name, which debug information records and the build-id hashes: without
-// it, two builds of an sdist give the same bytes, and the shared objects are smaller.
-// (-g0 comes after Python's own -g, so it wins; cmake and autotools read the same.)
-var compileEnv = [][2]string{{"CFLAGS", "-g0"}, {"CXXFLAGS", "-g0"}}
+// compileEnv is what every compile in an install gets. The builder's temporary source
+// directory (pip's /tmp/pip-install-*, uv's build directory) has a random name, which
+// debug information, __FILE__ and the build-id would carry: no debug information (-g0
+// comes after Python's own -g, so it wins; cmake and autotools read the same), and
+// compilers that map those directories to fixed names (cc.sh, as CC and CXX). Two
+// builds of an sdist then give the same bytes, and the shared objects are smaller.
+var compileEnv = [][2]string{{"CFLAGS", "-g0"}, {"CXXFLAGS", "-g0"}, {"CC", ccMount + "/gcc"}, {"CXX", ccMount + "/g++"}}
+
+// compilerWrapper is cc.sh, mounted at ccMount under each of compilerNames: it runs the
+// real compiler of its name.
+//
+//go:embed cc.sh
+var compilerWrapper string
+
+var compilerNames = []string{"gcc", "g++"}
+
+// compilerWrappers is the directory of compiler wrappers an install step mounts.
+func (c *converter) compilerWrappers() llb.State {
+	script := []byte(compilerWrapper)
+	fa := llb.Mkfile("/"+compilerNames[0], 0o755, script)
+	for _, name := range compilerNames[1:] {
+		fa = fa.Mkfile("/"+name, 0o755, script)
+	}
+	return llb.Scratch().File(fa, c.opts(stageDeps, "compilers mapping the build directories (reproducible builds)")...)
+}
 
 // env is the step's environment: the tool's settings, then compileEnv.
 func (c command) env() [][2]string { return slices.Concat(c.tool.env, compileEnv) }
@@ -356,6 +375,7 @@ func (c *converter) stepOptions(cmd command) []llb.RunOption {
 			c.opts(stageDeps, "copy the project's sources", keys...)...)
 		run = append(run, llb.AddMount(projectMount, project))
 	}
+	run = append(run, llb.AddMount(ccMount, c.compilerWrappers(), llb.Readonly))
 	for _, kv := range cmd.env() {
 		run = append(run, llb.AddEnv(kv[0], kv[1]))
 	}

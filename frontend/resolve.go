@@ -50,21 +50,24 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 		if err != nil {
 			return nil, nil, err
 		}
+		// Every command's pylock.toml and named-only marker, read at once.
+		var names []string
 		for i, cmd := range cmds {
-			if cmd.resolve == nil {
-				continue
+			if cmd.resolve != nil {
+				names = append(names, fmt.Sprintf("/%d/pylock.toml", i), fmt.Sprintf("/%d/%s", i, namedOnlyMarker))
 			}
-			name := fmt.Sprintf("/%d/pylock.toml", i)
-			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, err)
+		}
+		contents, errs := readFiles(ctx, ref, names)
+		for i, cmd := range slices.DeleteFunc(slices.Clone(cmds), func(c command) bool { return c.resolve == nil }) {
+			if errs[2*i] != nil {
+				return nil, nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, errs[2*i])
 			}
-			pkgs, err := plan.ParsePylock(name, dt)
+			pkgs, err := plan.ParsePylock(names[2*i], contents[2*i])
 			if err != nil {
 				return nil, nil, err
 			}
 			packages = mergePackages(packages, pkgs)
-			if _, err := ref.StatFile(ctx, client.StatRequest{Path: fmt.Sprintf("/%d/%s", i, namedOnlyMarker)}); err == nil {
+			if errs[2*i+1] == nil {
 				namedOnly = true
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -50,6 +51,7 @@ const (
 	runtimeDepsFile   = "runtime-deps"
 	uvMount           = "/acai/uv"
 	projectMount      = "/acai/project"
+	ccMount           = "/acai/cc"
 )
 
 //go:embed scan.sh
@@ -70,8 +72,9 @@ type converter struct {
 	platform ocispecs.Platform
 	context  *llb.State
 
-	// base images, resolved once per platform even when two stages use one
-	images map[string]*stage
+	// images are the build's base images, resolved once per platform even when two
+	// stages (or converters) use one
+	images *baseImages
 	// plan is the resolution for this platform; nil when the build was not resolved
 	// (the builder then gets the whole toolchain).
 	plan *plan.Plan
@@ -139,15 +142,9 @@ func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
 // (--build-context python:3.12-alpine3.24=docker-image://mirror/...) replaces it, as
 // it replaces a FROM image in a Dockerfile.
 func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*stage, error) {
-	if img, ok := c.images[ref]; ok {
-		return img, nil
-	}
-	img, err := c.loadImage(ctx, stageName, ref, keys...)
-	if err != nil {
-		return nil, err
-	}
-	c.images[ref] = img
-	return img, nil
+	return c.images.get(platforms.FormatAll(platforms.Normalize(c.platform)), ref, func() (*stage, error) {
+		return c.loadImage(ctx, stageName, ref, keys...)
+	})
 }
 
 // fromNamedContext loads --build-context NAME=... when the user gave one (nil if not).

@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,7 @@ type Build struct {
 	Addr     string            // another buildkitd's address (buildctl builds); default the test bed's
 	Client   *client.Client    // another buildkitd's client (in-process builds); default the test bed's
 	Output   string            // more attributes of buildctl's OCI --output (rewrite-timestamp=true)
+	Progress string            // buildctl's --progress; default plain, whose steps Result has
 }
 
 func (o Build) attrs() map[string]string {
@@ -247,7 +249,7 @@ func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...st
 	if o.Addr != "" {
 		addr = o.Addr
 	}
-	args := []string{"--addr", addr, "build", "--progress=plain", "--frontend", "dockerfile.v0",
+	args := []string{"--addr", addr, "build", "--progress=" + cmp.Or(o.Progress, "plain"), "--frontend", "dockerfile.v0",
 		"--local", "context=" + o.Dir, "--local", "dockerfile=" + o.Dir}
 	if tarPath != "" {
 		out := "type=oci,name=acai-test:latest,dest=" + tarPath
@@ -295,6 +297,11 @@ func (b *Bed) openImage(dir, tarPath string) (*Image, error) {
 		return nil, fmt.Errorf("untar OCI export: %v: %s", err, out)
 	}
 	os.Remove(tarPath)
+	return b.OpenLayout(dir)
+}
+
+// OpenLayout unpacks the one image of the OCI layout dir (an unpacked OCI export).
+func (b *Bed) OpenLayout(dir string) (*Image, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, err
