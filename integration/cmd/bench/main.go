@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -316,7 +317,120 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 		fmt.Printf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |\n", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
 	}
 	fmt.Println()
+	return noopTimeline(ctx, bed, map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o})
+}
+
+// noopTimeline shows where a no-op rebuild's time goes, for acai and for the hand-written
+// recipe through the Dockerfile frontend as a syntax image, from BuildKit's own progress
+// timestamps (buildctl --progress=rawjson), as medians from buildctl's start: when the
+// frontend image is ready (the Dockerfile frontend has read the # syntax line and
+// resolved it); the frontend's first step of its own (its container started and it made
+// its first request that BuildKit shows: a base image's metadata); the last step to
+// start (the final graph's, once the frontend returned it: what acai resolves and reads
+// before it lies between the two); the export's end.
+func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]testbed.Build) error {
+	names := slices.Sorted(maps.Keys(variants))
+	marks := []string{"frontend image ready", "frontend's first step", "last step started", "export done", "buildctl exits"}
+	times := map[string][][]time.Duration{}
+	for i := 0; i < runs; i++ {
+		for _, name := range names {
+			o := variants[name]
+			o.Progress = "rawjson"
+			start := time.Now()
+			res, err := bed.BuildctlNoExport(ctx, o)
+			wall := time.Since(start)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			m, err := timelineMarks(res.Log, start)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if times[name] == nil {
+				times[name] = make([][]time.Duration, len(marks))
+			}
+			for j, d := range append(m, wall) {
+				times[name][j] = append(times[name][j], d)
+			}
+		}
+	}
+	fmt.Printf("Where a no-op rebuild goes (BuildKit's progress timestamps, ms from buildctl's start, medians of %d):\n", runs)
+	fmt.Printf("| %-28s | %8s | %12s |\n", "mark", names[0], names[1])
+	fmt.Println("|---|---|---|")
+	for j, mark := range marks {
+		fmt.Printf("| %-28s | %8.0f | %12.0f |\n", mark, 1000*median(times[names[0]][j]), 1000*median(times[names[1]][j]))
+	}
+	a, b := times[names[0]], times[names[1]]
+	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "frontend start to first step", 1000*medianDiff(a[1], a[0]), 1000*medianDiff(b[1], b[0]))
+	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "first step to last step", 1000*medianDiff(a[2], a[1]), 1000*medianDiff(b[2], b[1]))
+	fmt.Println()
 	return nil
+}
+
+// timelineMarks reads buildctl's rawjson progress: the durations from start to the
+// frontend image's readiness, the next step to start, the last step to start (cached or
+// not) before the export, and the export's end.
+func timelineMarks(progress string, start time.Time) ([]time.Duration, error) {
+	type vertex struct {
+		name          string
+		started, done time.Time
+	}
+	byDigest := map[string]*vertex{}
+	var order []*vertex
+	dec := json.NewDecoder(strings.NewReader(progress))
+	for dec.More() {
+		var st client.SolveStatus
+		if err := dec.Decode(&st); err != nil {
+			break // buildctl's last lines are not progress
+		}
+		for _, v := range st.Vertexes {
+			x := byDigest[v.Digest.String()]
+			if x == nil {
+				x = &vertex{name: v.Name}
+				byDigest[v.Digest.String()] = x
+				order = append(order, x)
+			}
+			if v.Started != nil && (x.started.IsZero() || v.Started.Before(x.started)) {
+				x.started = *v.Started
+			}
+			if v.Completed != nil && v.Completed.After(x.done) {
+				x.done = *v.Completed
+			}
+		}
+	}
+	var ready, first, final, export time.Time
+	for _, v := range order {
+		switch {
+		case strings.HasPrefix(v.name, "docker-image://"):
+			ready = v.done
+		case v.name == "exporting to image":
+			export = v.done
+		}
+	}
+	for _, v := range order {
+		if v.name == "exporting to image" || v.started.IsZero() {
+			continue
+		}
+		if v.started.After(ready) && (first.IsZero() || v.started.Before(first)) {
+			first = v.started
+		}
+		if v.started.After(final) {
+			final = v.started
+		}
+	}
+	if ready.IsZero() || first.IsZero() || export.IsZero() {
+		return nil, fmt.Errorf("no frontend image, first step or export in the progress:\n%s", progress)
+	}
+	return []time.Duration{ready.Sub(start), first.Sub(start), final.Sub(start), export.Sub(start)}, nil
+}
+
+// medianDiff is the median of the per-run differences b[i] - a[i], in seconds.
+func medianDiff(b, a []time.Duration) float64 {
+	d := make([]time.Duration, len(a))
+	for i := range a {
+		d[i] = b[i] - a[i]
+	}
+	return median(d)
 }
 
 // installers times the install step alone (BuildKit's start-to-completion of the
