@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"github.com/acai-build/acai/spec"
@@ -89,7 +88,8 @@ func (b *baseImages) prefetch(ctx context.Context, bc *dockerui.Client, src *doc
 		for _, w := range wants {
 			if !seen[w.ref] {
 				seen[w.ref] = true
-				go c.baseImage(ctx, w.stageName, w.ref, slices.Clone(w.keys)...) //nolint:errcheck // kept for the stage that asks
+				// Its error is kept for the stage that asks.
+				go c.baseImage(ctx, w.stageName, w.ref, w.keys...)
 			}
 		}
 	}

@@ -304,7 +304,6 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 // refKey names a reference by its place: one reference a line.
 func refKey(r spec.Ref) string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
-// solveContext is the build context reduced by opt (the paths it follows or includes), solved.
 // readFiles reads names from ref at once (each read is a round trip to BuildKit): the
 // content or the error of each.
 func readFiles(ctx context.Context, ref client.Reference, names []string) ([][]byte, []error) {
@@ -317,6 +316,7 @@ func readFiles(ctx context.Context, ref client.Reference, names []string) ([][]b
 	return contents, errs
 }
 
+// solveContext is the build context reduced by opt (the paths it follows or includes), solved.
 func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (client.Reference, error) {
 	st, err := bc.MainContext(ctx, opt, dockerui.WithInternalName(name))
 	if err != nil {
