@@ -364,17 +364,41 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "frontend start to first step", 1000*medianDiff(a[1], a[0]), 1000*medianDiff(b[1], b[0]))
 	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "first step to last step", 1000*medianDiff(a[2], a[1]), 1000*medianDiff(b[2], b[1]))
 	fmt.Println()
+	// One more no-op of each, step by step: what lies between the frontend's start and its
+	// final graph.
+	for _, name := range names {
+		o := variants[name]
+		o.Progress = "rawjson"
+		start := time.Now()
+		res, err := bed.BuildctlNoExport(ctx, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Printf("One no-op rebuild, %s, step by step (ms from buildctl's start; started, completed):\n", name)
+		for _, v := range progressVertices(res.Log) {
+			if v.started.IsZero() {
+				continue
+			}
+			fmt.Printf("  %6.0f %6.0f  %s%s\n", ms(v.started.Sub(start)), ms(v.done.Sub(start)), v.name, map[bool]string{true: " (CACHED)"}[v.cached])
+		}
+		fmt.Println()
+	}
 	return nil
 }
 
-// timelineMarks reads buildctl's rawjson progress: the durations from start to the
-// frontend image's readiness, the next step to start, the last step to start (cached or
-// not) before the export, and the export's end.
-func timelineMarks(progress string, start time.Time) ([]time.Duration, error) {
-	type vertex struct {
-		name          string
-		started, done time.Time
-	}
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// vertex is one step of buildctl's rawjson progress: its earliest start and latest
+// completion over the progress messages that name it.
+type vertex struct {
+	name          string
+	started, done time.Time
+	cached        bool
+}
+
+// progressVertices reads buildctl's rawjson progress: the steps in the order they first
+// appear.
+func progressVertices(progress string) []*vertex {
 	byDigest := map[string]*vertex{}
 	var order []*vertex
 	dec := json.NewDecoder(strings.NewReader(progress))
@@ -396,8 +420,18 @@ func timelineMarks(progress string, start time.Time) ([]time.Duration, error) {
 			if v.Completed != nil && v.Completed.After(x.done) {
 				x.done = *v.Completed
 			}
+			x.cached = x.cached || v.Cached
 		}
 	}
+	slices.SortStableFunc(order, func(a, b *vertex) int { return a.started.Compare(b.started) })
+	return order
+}
+
+// timelineMarks reads buildctl's rawjson progress: the durations from start to the
+// frontend image's readiness, the next step to start, the last step to start (cached or
+// not) before the export, and the export's end.
+func timelineMarks(progress string, start time.Time) ([]time.Duration, error) {
+	order := progressVertices(progress)
 	var ready, first, final, export time.Time
 	for _, v := range order {
 		switch {
