@@ -158,7 +158,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 			if files != nil {
 				data = files.data
 			}
-			if files != nil && files.dockerignore == nil && parseErr == nil {
+			if files != nil && len(files.ignored) == 0 && parseErr == nil {
 				sizes, err := excludedSizes(ctx, bc, spec.ExcludedByName(a.AppExcludes(files.venvs, nil)))
 				if err != nil {
 					return nil, err
@@ -208,12 +208,8 @@ type converters struct {
 }
 
 func newConverters(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, a *spec.Acaifile, files *contextFiles, images *baseImages) (*converters, error) {
-	appExcludes := a.AppExcludes(files.venvs, files.dockerignore)
-	excludes, err := files.transferExcludes(appExcludes)
-	if err != nil {
-		return nil, err
-	}
-	buildContext, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
+	appExcludes := a.AppExcludes(files.venvs, files.ignored)
+	buildContext, err := bc.MainContext(ctx, llb.ExcludePatterns(files.transferExcludes(appExcludes)))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package frontend
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -14,7 +13,6 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/patternmatcher/ignorefile"
 	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
@@ -34,9 +32,10 @@ type contextFiles struct {
 	// venvs are the context's directories holding a pyvenv.cfg: virtual environments,
 	// which the app copy leaves out.
 	venvs []string
-	// dockerignore is the context's ignore file, whose ! lines bring back what the app
-	// copy leaves out by default.
-	dockerignore []byte
+	// ignored are the patterns of the context's ignore file, as dockerui applies them to
+	// the build context (read by dockerui, not through the build context: a .dockerignore
+	// may list itself); its ! lines bring back what the app copy leaves out by default.
+	ignored []string
 	// lockRequirements are a poetry.lock's (or pylock.toml's) packages as a requirement file, exported
 	// from the lock read here (spec.PoetryRequirements, spec.PylockRequirements).
 	lockRequirements []byte
@@ -55,7 +54,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)
 	pending := slices.Clone(top)
 	// Read as they are, not as requirement files.
-	plain := []string{path.Base(a.Source.Filename) + ".dockerignore", ".dockerignore"}
+	var plain []string
 	if _, set := a.Source.Span("python"); !set {
 		plain = append(plain, spec.PythonVersionFile)
 	}
@@ -74,7 +73,8 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	refs := map[string][]spec.Ref{}     // requirement file → what it names
 	includedBy := map[string]spec.Ref{} // included file → the line that first names it
 	var paths []spec.Ref                // local projects and --find-links directories
-	for level := 0; len(pending) > 0; level++ {
+	// Level 0 runs even with nothing to read: it also finds the virtual environments.
+	for level := 0; level == 0 || len(pending) > 0; level++ {
 		var ref client.Reference
 		var err error
 		var contents [][]byte
@@ -144,11 +144,9 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 			cf.inputs[f] = closure(f, refs, found)
 		}
 	}
-	for _, name := range plain[:2] { // as dockerui: the Acaifile's own ignore file first
-		if dt, ok := cf.data[name]; ok {
-			cf.dockerignore = dt
-			break
-		}
+	// Known already: dockerui read the ignore file before it handed out the build context.
+	if cf.ignored, err = bc.DockerIgnorePatterns(ctx); err != nil {
+		return nil, err
 	}
 	return cf, nil
 }
@@ -356,11 +354,7 @@ func (cf *contextFiles) missingError() error {
 // win: the paths the install reads come back even inside a default exclusion (a wheel in
 // dist/ named by a requirement file), and the context's ignore file comes last, so its
 // own exclusions and ! lines decide over both.
-func (cf *contextFiles) transferExcludes(appExcludes []string) ([]string, error) {
-	ignored, err := ignorefile.ReadAll(bytes.NewReader(cf.dockerignore))
-	if err != nil {
-		return nil, fmt.Errorf("reading the context's ignore file: %w", err)
-	}
+func (cf *contextFiles) transferExcludes(appExcludes []string) []string {
 	var needed []string
 	for _, in := range cf.inputs {
 		needed = append(needed, in...)
@@ -373,7 +367,7 @@ func (cf *contextFiles) transferExcludes(appExcludes []string) ([]string, error)
 			out = append(out, "!"+p)
 		}
 	}
-	return append(out, ignored...), nil
+	return append(out, cf.ignored...)
 }
 
 // excludedSizes measures, for --check, the directories the app copy leaves out

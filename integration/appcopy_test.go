@@ -1,7 +1,13 @@
 package integration
 
 import (
+	"archive/tar"
+	"bytes"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,4 +87,57 @@ func largeExcluded(t *testing.T, dir string) string {
 		}
 	}
 	return fmt.Sprintf("%q", got)
+}
+
+// A .dockerignore that lists itself, as many do: what it lists still stays out of the
+// runner's /app (and out of the transfer), and the files the install reads are there.
+func TestDockerignoreThatListsItself(t *testing.T) {
+	dir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"cowsay\", \"-t\", \"ignored\"]\n", map[string]string{
+		".dockerignore":    ".dockerignore\nsecrets/\nnotes.md\n",
+		"requirements.txt": "cowsay==6.1\n",
+		"secrets/token":    "do not ship",
+		"notes.md":         "private notes",
+		"app.py":           "print('app')\n",
+	})
+	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	wantContains(t, "output", run(t, res.Image), "| ignored |")
+	readFile(t, res.Image, "/app/app.py")
+	for _, absent := range []string{"/app/secrets", "/app/notes.md", "/app/.dockerignore"} {
+		if res.Exists(absent) {
+			t.Errorf("%s is in the runner, though .dockerignore lists it", absent)
+		}
+	}
+}
+
+// A remote build context, a tarball over HTTP (`docker build https://host/app.tar`): acai
+// reads its requirement files through dockerui's build context (the context is no local
+// directory of the client's), and the app comes from the tarball.
+func TestRemoteContextOverHTTP(t *testing.T) {
+	files := map[string]string{
+		"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"app.py\"]\n",
+		"requirements.txt": "cowsay==6.1\n",
+		"app.py":           "import cowsay; print(cowsay.get_output_string('cow', 'from a tarball'))\n",
+	}
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name]))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(tarball.Bytes()) }))
+	t.Cleanup(srv.Close)
+	// The local directory the build also sends holds another app: the tarball must win.
+	dir := project(t, files["Acaifile"], map[string]string{"requirements.txt": "PyYAML==6.0.3\n", "app.py": "print('the local directory')\n"})
+	o := standinBuild(t, dir)
+	o.Opts = map[string]string{"context": srv.URL + "/app.tar"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	wantContains(t, "output", run(t, res.Image), "from a tarball")
+	wantSitePackages(t, res.Image, []string{"cowsay"}, []string{"yaml"})
 }

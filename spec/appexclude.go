@@ -29,9 +29,10 @@ const VenvMarker = "pyvenv.cfg"
 
 // AppExcludes are the exclude patterns of the app copy beyond the build files: the
 // defaults, minus those `app` names, then the virtual environments found in the context
-// (directories holding a pyvenv.cfg), then the `!` lines of .dockerignore, which bring
-// paths back (patterns apply in order, the last match wins).
-func (a *Acaifile) AppExcludes(venvDirs []string, dockerignore []byte) []string {
+// (directories holding a pyvenv.cfg), then the `!` patterns of .dockerignore (ignored: its
+// patterns, as the build context applies them), which bring paths back (patterns apply in
+// order, the last match wins).
+func (a *Acaifile) AppExcludes(venvDirs []string, ignored []string) []string {
 	var out []string
 	for _, d := range DefaultAppExcludes {
 		if !a.appNames(d) {
@@ -43,9 +44,9 @@ func (a *Acaifile) AppExcludes(venvDirs []string, dockerignore []byte) []string 
 			out = append(out, v)
 		}
 	}
-	for _, line := range strings.Split(string(dockerignore), "\n") {
-		if line = strings.TrimSpace(line); strings.HasPrefix(line, "!") {
-			out = append(out, line)
+	for _, p := range ignored {
+		if strings.HasPrefix(p, "!") {
+			out = append(out, p)
 		}
 	}
 	return out

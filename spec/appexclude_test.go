@@ -10,7 +10,7 @@ func TestAppExcludes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := a.AppExcludes([]string{"env", "tools/venv"}, []byte("*.log\n!dist/keep.txt\n  !.pytest_cache\n"))
+	got := a.AppExcludes([]string{"env", "tools/venv"}, []string{"*.log", "!dist/keep.txt", "!.pytest_cache"})
 	for _, want := range []string{"**/.git", "**/.venv", "**/__pycache__", "build", "env", "tools/venv", "!dist/keep.txt", "!.pytest_cache"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("%q is not excluded: %q", want, got)

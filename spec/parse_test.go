@@ -223,7 +223,7 @@ func FuzzParse(f *testing.F) {
 			files[f] = data
 		}
 		Lint(a, files, time.Now())
-		a.AppExcludes([]string{"venv"}, data)
+		a.AppExcludes([]string{"venv"}, strings.Split(string(data), "\n"))
 		HasBuildSystem(data)
 	})
 }
