@@ -42,6 +42,11 @@ type contextFiles struct {
 	// members are the uv workspace's member directories, relative to the project's
 	// (their pyproject.toml files are in data).
 	members []string
+	// readFrom is, for each file in data, the read of the context that holds it. The
+	// install and resolve steps copy their inputs from these reads, not from the whole
+	// build context: the same LLB, solved already, so the resolve does not wait for the
+	// app's upload, and the install runs while it goes on.
+	readFrom map[string]llb.State
 }
 
 // readContextFiles reads the files the Acaifile depends on from the build context
@@ -50,7 +55,7 @@ type contextFiles struct {
 // project or --find-links directory is recorded in missing (lint reports it; a build
 // fails at the line that names it).
 func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (*contextFiles, error) {
-	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}}
+	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}, readFrom: map[string]llb.State{}}
 	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)
 	pending := slices.Clone(top)
 	// Read as they are, not as requirement files.
@@ -75,6 +80,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	var paths []spec.Ref                // local projects and --find-links directories
 	// Level 0 runs even with nothing to read: it also finds the virtual environments.
 	for level := 0; level == 0 || len(pending) > 0; level++ {
+		var st llb.State
 		var ref client.Reference
 		var err error
 		var contents [][]byte
@@ -82,14 +88,14 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		if level == 0 {
 			// The first read also finds the virtual environments: one solve, not two,
 			// and the walk at the same time as the reads.
-			ref, err = solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
+			st, ref, err = solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
 			if err == nil {
 				var wg sync.WaitGroup
 				wg.Go(func() { contents, errs = readFiles(ctx, ref, pending) })
 				cf.venvs, err = findVenvs(ctx, ref)
 				wg.Wait()
 			}
-		} else if ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files"); err == nil {
+		} else if st, ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files"); err == nil {
 			contents, errs = readFiles(ctx, ref, pending)
 		}
 		if err != nil {
@@ -104,7 +110,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 				}
 				continue // a top-level file: reported by MissingRequirementFile
 			}
-			cf.data[name] = dt
+			cf.data[name], cf.readFrom[name] = dt, st
 			if slices.Contains(plain, name) {
 				continue
 			}
@@ -165,7 +171,7 @@ func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, 
 	if ws == nil {
 		return nil
 	}
-	ref, err := solveContext(ctx, bc, llb.IncludePatterns(ws.MemberPatterns(dir)), "load the uv workspace members' pyproject.toml")
+	st, ref, err := solveContext(ctx, bc, llb.IncludePatterns(ws.MemberPatterns(dir)), "load the uv workspace members' pyproject.toml")
 	if err != nil {
 		return err
 	}
@@ -178,7 +184,7 @@ func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, 
 		if err != nil {
 			return err
 		}
-		cf.data[p] = dt
+		cf.data[p], cf.readFrom[p] = dt, st
 		cf.members = append(cf.members, member)
 		return nil
 	})
@@ -283,7 +289,7 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 	for _, r := range refs {
 		candidates = append(candidates, r.Paths...)
 	}
-	ref, err := solveContext(ctx, bc, llb.FollowPaths(candidates), "load local paths of requirement files")
+	_, ref, err := solveContext(ctx, bc, llb.FollowPaths(candidates), "load local paths of requirement files")
 	if err != nil {
 		return nil, err
 	}
@@ -314,13 +320,15 @@ func readFiles(ctx context.Context, ref client.Reference, names []string) ([][]b
 	return contents, errs
 }
 
-// solveContext is the build context reduced by opt (the paths it follows or includes), solved.
-func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (client.Reference, error) {
+// solveContext is the build context reduced by opt (the paths it follows or includes):
+// its state, and that state solved.
+func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (llb.State, client.Reference, error) {
 	st, err := bc.MainContext(ctx, opt, dockerui.WithInternalName(name))
 	if err != nil {
-		return nil, err
+		return llb.State{}, nil, err
 	}
-	return solve(ctx, bc, st)
+	ref, err := solve(ctx, bc, st)
+	return *st, ref, err
 }
 
 func solve(ctx context.Context, bc *dockerui.Client, st *llb.State) (client.Reference, error) {
@@ -378,7 +386,7 @@ func excludedSizes(ctx context.Context, bc *dockerui.Client, patterns []string) 
 	if len(patterns) == 0 {
 		return nil, nil
 	}
-	ref, err := solveContext(ctx, bc, llb.IncludePatterns(patterns), "measure what the app copy leaves out")
+	_, ref, err := solveContext(ctx, bc, llb.IncludePatterns(patterns), "measure what the app copy leaves out")
 	if err != nil {
 		return nil, err
 	}

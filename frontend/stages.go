@@ -63,6 +63,8 @@ type converter struct {
 	spec   *spec.Acaifile
 	inputs map[string][]string // requirement file → every context path pip opens for it
 	files  map[string][]byte   // the context files acai read: requirement files, locks
+	// readFrom is the read of the context that holds each file in files (contextFiles)
+	readFrom map[string]llb.State
 	// appExcludes are what the app copy leaves out beyond the build files (spec.AppExcludes)
 	appExcludes []string
 	// project is what the lock's project (or pyproject.toml) adds to the Acaifile.
@@ -276,7 +278,9 @@ func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
 // files, at their context paths: the files, what they include (-r, -c), the local
 // projects and --find-links directories they name. The install depends on nothing else,
 // so editing app code never re-runs it: the copies' cache keys are the checksums of
-// these paths alone.
+// these paths alone. A file acai read is copied from that read (solved already: the step
+// need not wait for the build context's upload); local projects and --find-links
+// directories from the build context.
 // Files acai generated for the step (generated) are written beside them.
 func (c *converter) requirementFiles(files []string, generated map[string][]byte, key string) llb.State {
 	var paths []string
@@ -289,7 +293,11 @@ func (c *converter) requirementFiles(files []string, generated map[string][]byte
 	}
 	st := llb.Scratch().Platform(c.platform)
 	for _, f := range outermost(paths) {
-		st = st.File(llb.Copy(*c.context, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
+		from, read := c.readFrom[f]
+		if !read {
+			from = *c.context
+		}
+		st = st.File(llb.Copy(from, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
 			c.opts(stageDeps, "copy "+f, key)...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(generated)) {

@@ -87,6 +87,33 @@ func TestCallPlanOnTwoArchitectures(t *testing.T) {
 	wantContains(t, "progress", res.Log, "[resolve] resolve -r requirements.txt for musllinux_1_2_aarch64, CPython 3.12")
 }
 
+// --call plan reads the requirement files and what they include, not the app: the
+// resolve's inputs come from those reads, so the build context is never uploaded for a
+// plan (and a build's resolve does not wait for the app's upload).
+func TestCallPlanDoesNotUploadTheApp(t *testing.T) {
+	dir := project(t, "python = \"3.12\"\nrequirements = \"requirements.txt\"\n", map[string]string{
+		"requirements.txt": "-r base.txt\nPyYAML==6.0.3\n",
+		"base.txt":         "numpy==2.4.6\n",
+		"app/main.py":      "print('hello')\n",
+	})
+	o := standinBuild(t, dir)
+	o.Opts = map[string]string{"requestid": "frontend.plan"}
+	res := mustBuild(t, bed.BuildInProcess, o)
+	var answer planAnswer
+	if err := json.Unmarshal([]byte(res.Response["result.json"]), &answer); err != nil || len(answer) != 1 {
+		t.Fatalf("no plan answer: %v (%v)", err, res.Response)
+	}
+	var names []string
+	for _, pkg := range answer[0].Plan.Packages {
+		names = append(names, pkg.Name+" "+pkg.Version)
+	}
+	wantSlice(t, "resolved", names, []string{"numpy 2.4.6", "pyyaml 6.0.3"})
+	wantContains(t, "progress", res.Log, "[internal] load requirement files", "[internal] load included requirement files")
+	if strings.Contains(res.Log, "[internal] load build context") {
+		t.Errorf("--call plan uploaded the build context:\n%s", res.Log)
+	}
+}
+
 // --check warns at the requirement's line for each package that compiles on Alpine.
 func TestCheckWarnsWhatCompilesOnAlpine(t *testing.T) {
 	dir := project(t, "requirements = \"requirements.txt\"\n",
