@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|real|installers|toolchain|cross   only that table
+//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross   only that table
 package main
 
 import (
@@ -62,6 +62,7 @@ func run() error {
 		run  func() error
 	}{
 		{"small", func() error { return smallApp(ctx, bed, syntaxImage) }},
+		{"bigcontext", func() error { return bigContext(ctx, bed, syntaxImage) }},
 		{"real", func() error { return realPackages(ctx, bed) }},
 		{"installers", func() error { return installers(ctx, bed) }},
 		{"toolchain", func() error { return lazyToolchain(ctx, bed) }},
@@ -75,6 +76,74 @@ func run() error {
 			}
 		}
 	}
+	return nil
+}
+
+// bigContextMB is the size of the data beside the app in bigContext's checkouts.
+const bigContextMB = 200
+
+// bigContext times the small app's build from a fresh checkout (the whole context is
+// uploaded) that also holds bigContextMB of data, with a requirement no earlier build had:
+// acai's resolve and install take their inputs from its reads of the requirement files, so
+// they run while the context uploads; the hand-written recipe's COPY requirements.txt
+// waits for the whole upload.
+func bigContext(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
+	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	if err != nil {
+		return err
+	}
+	blob, err := os.CreateTemp("", "acai-bench-data-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(blob.Name())
+	chunk := make([]byte, 1<<20)
+	for i := 0; i < bigContextMB; i++ {
+		for j := range chunk { // not compressible, not all the same
+			chunk[j] = byte(i*31 + j*7 + j>>9)
+		}
+		if _, err := blob.Write(chunk); err != nil {
+			return err
+		}
+	}
+	if err := blob.Close(); err != nil {
+		return err
+	}
+	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import cowsay\nprint(cowsay.get_output_string('cow', 'bench'))\n"}
+	variants := []struct{ name, file, content string }{
+		{"acai", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n")},
+		{"syntax image", "Dockerfile", "# syntax=" + syntaxImage + "\n" + string(handwritten)},
+	}
+	times := make([][]time.Duration, len(variants))
+	for i := 0; i < runs; i++ {
+		for j, v := range variants {
+			files := maps.Clone(app)
+			files[v.file] = v.content
+			o, err := freshBuild(bed, []byte("cowsay==6.1\ntzdata==2026.6\n"), files)
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(o.Dir)
+			if err := os.MkdirAll(filepath.Join(o.Dir, "data"), 0o755); err != nil {
+				return err
+			}
+			if err := os.Link(blob.Name(), filepath.Join(o.Dir, "data", "blob.bin")); err != nil {
+				return err
+			}
+			o.Filename = v.file
+			start := time.Now()
+			if _, err := bed.BuildctlNoExport(ctx, o); err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			times[j] = append(times[j], time.Since(start))
+		}
+	}
+	a, b := median(times[0]), median(times[1])
+	fmt.Printf("Small app in a fresh checkout with %d MB of data beside it, one requirement new to the cache, seconds per build (`buildctl build`, exporting nothing):\n", bigContextMB)
+	fmt.Printf("| %-10s | %14s | %12s |\n", "acai", "syntax image", "acai/syntax")
+	fmt.Println("|---|---|---|")
+	fmt.Printf("| %10.2f | %14.2f | %12.2f |\n", a, b, a/b)
+	fmt.Println()
 	return nil
 }
 
