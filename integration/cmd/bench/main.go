@@ -79,6 +79,14 @@ func run() error {
 	return nil
 }
 
+// smallAppCode is the small app of smallApp and bigContext, without its requirements.
+var smallAppCode = map[string]string{"app/__init__.py": "", "app/__main__.py": "import cowsay\nprint(cowsay.get_output_string('cow', 'bench'))\n"}
+
+// handwrittenRecipe is the hand-written Dockerfile acai is compared with.
+func handwrittenRecipe(bed *testbed.Bed) ([]byte, error) {
+	return os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+}
+
 // bigContextMB is the size of the data beside the app in bigContext's checkouts.
 const bigContextMB = 200
 
@@ -88,7 +96,7 @@ const bigContextMB = 200
 // they run while the context uploads; the hand-written recipe's COPY requirements.txt
 // waits for the whole upload.
 func bigContext(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
-	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	handwritten, err := handwrittenRecipe(bed)
 	if err != nil {
 		return err
 	}
@@ -109,7 +117,6 @@ func bigContext(ctx context.Context, bed *testbed.Bed, syntaxImage string) error
 	if err := blob.Close(); err != nil {
 		return err
 	}
-	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import cowsay\nprint(cowsay.get_output_string('cow', 'bench'))\n"}
 	variants := []struct{ name, file, content string }{
 		{"acai", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n")},
 		{"syntax image", "Dockerfile", "# syntax=" + syntaxImage + "\n" + string(handwritten)},
@@ -117,7 +124,7 @@ func bigContext(ctx context.Context, bed *testbed.Bed, syntaxImage string) error
 	times := make([][]time.Duration, len(variants))
 	for i := 0; i < runs; i++ {
 		for j, v := range variants {
-			files := maps.Clone(app)
+			files := maps.Clone(smallAppCode)
 			files[v.file] = v.content
 			o, err := freshBuild(bed, []byte("cowsay==6.1\ntzdata==2026.6\n"), files)
 			if err != nil {
@@ -244,7 +251,7 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 	if err != nil {
 		return err
 	}
-	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	handwritten, err := handwrittenRecipe(bed)
 	if err != nil {
 		return err
 	}
@@ -296,8 +303,9 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 // the hand-written recipe through the built-in Dockerfile frontend, and the same
 // recipe through the Dockerfile frontend as a syntax image (# syntax=docker/dockerfile:1).
 func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
-	files := map[string]string{"requirements.txt": "cowsay==6.1\n", "app/__init__.py": "", "app/__main__.py": "import cowsay\nprint(cowsay.get_output_string('cow', 'bench'))\n"}
-	handwritten, err := os.ReadFile(filepath.Join(bed.Repo, "integration/testdata/handwritten/Dockerfile"))
+	files := maps.Clone(smallAppCode)
+	files["requirements.txt"] = "cowsay==6.1\n"
+	handwritten, err := handwrittenRecipe(bed)
 	if err != nil {
 		return err
 	}
