@@ -293,33 +293,63 @@ func (b *Bed) compressedLayer(tarPath string) (string, error) {
 // build context holding the same binary compiled on the host; the image stage itself
 // (labels, user, entrypoint) is built exactly as written.
 func (b *Bed) buildFrontendImage(ctx context.Context) error {
-	out := filepath.Join(b.tmp, "frontend-build")
+	b.Frontend = b.Registry + "/acai/frontend:test"
+	size, err := b.buildFrontendImageFrom(ctx, b.Repo, b.Frontend)
+	b.FrontendBinarySize = size
+	return err
+}
+
+// FrontendImageAt builds and pushes the frontend image of the repository's commit rev
+// (a checkout of it in a temporary directory) and returns its reference: the benchmark's
+// baseline, timed against the working tree's build on the same daemon, runs alternating.
+func (b *Bed) FrontendImageAt(ctx context.Context, rev string) (string, error) {
+	dir, err := os.MkdirTemp(b.tmp, "frontend-at-")
+	if err != nil {
+		return "", err
+	}
+	archive := exec.CommandContext(ctx, "sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", rev, dir)
+	archive.Dir = b.Repo
+	if o, err := archive.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("git archive %s: %v\n%s", rev, err, o)
+	}
+	ref := b.Registry + "/acai/frontend:at-" + rev
+	_, err = b.buildFrontendImageFrom(ctx, dir, ref)
+	return ref, err
+}
+
+// buildFrontendImageFrom builds repo's frontend image as ref and returns the size of its
+// binary.
+func (b *Bed) buildFrontendImageFrom(ctx context.Context, repo, ref string) (int64, error) {
+	out, err := os.MkdirTemp(b.tmp, "frontend-build-")
+	if err != nil {
+		return 0, err
+	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "out", "frontend"), "./cmd/frontend")
-	cmd.Dir = b.Repo
+	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if o, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/frontend: %v\n%s", err, o)
+		return 0, fmt.Errorf("go build ./cmd/frontend: %v\n%s", err, o)
 	}
-	if fi, err := os.Stat(filepath.Join(out, "out", "frontend")); err == nil {
-		b.FrontendBinarySize = fi.Size()
-	}
-	repoFS, err := fsutil.NewFS(b.Repo)
+	fi, err := os.Stat(filepath.Join(out, "out", "frontend"))
 	if err != nil {
-		return err
+		return 0, err
+	}
+	repoFS, err := fsutil.NewFS(repo)
+	if err != nil {
+		return 0, err
 	}
 	binFS, err := fsutil.NewFS(out)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	emptyDir := filepath.Join(b.tmp, "empty-context")
 	if err := os.MkdirAll(emptyDir, 0o755); err != nil {
-		return err
+		return 0, err
 	}
 	emptyFS, err := fsutil.NewFS(emptyDir)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	b.Frontend = b.Registry + "/acai/frontend:test"
 	_, err = b.Client.Solve(ctx, nil, client.SolveOpt{
 		Frontend: "dockerfile.v0",
 		FrontendAttrs: map[string]string{
@@ -329,10 +359,10 @@ func (b *Bed) buildFrontendImage(ctx context.Context) error {
 		LocalMounts: map[string]fsutil.FS{"context": emptyFS, "dockerfile": repoFS, "frontend-build": binFS},
 		Exports: []client.ExportEntry{{
 			Type:  client.ExporterImage,
-			Attrs: map[string]string{"name": b.Frontend, "push": "true", "registry.insecure": "true"},
+			Attrs: map[string]string{"name": ref, "push": "true", "registry.insecure": "true"},
 		}},
 	}, drain())
-	return err
+	return fi.Size(), err
 }
 
 func drain() chan *client.SolveStatus {

@@ -6,6 +6,8 @@
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
 //	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross   only that table
+//	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
+//	                                app's table, alternating with the working tree's
 package main
 
 import (
@@ -61,7 +63,7 @@ func run() error {
 		name string
 		run  func() error
 	}{
-		{"small", func() error { return smallApp(ctx, bed, syntaxImage) }},
+		{"small", func() error { return smallApp(ctx, bed, syntaxImage, os.Getenv("ACAI_BENCH_BASELINE")) }},
 		{"bigcontext", func() error { return bigContext(ctx, bed, syntaxImage) }},
 		{"real", func() error { return realPackages(ctx, bed) }},
 		{"installers", func() error { return installers(ctx, bed) }},
@@ -302,7 +304,10 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 // smallApp times the everyday rebuilds of a small app: acai through its # syntax line,
 // the hand-written recipe through the built-in Dockerfile frontend, and the same
 // recipe through the Dockerfile frontend as a syntax image (# syntax=docker/dockerfile:1).
-func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
+// With a baseline commit, acai built from it is timed too, in the same alternation: a
+// change's effect on a fifth of a second, which drifts more than that from one run of the
+// bench to the next.
+func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline string) error {
 	files := maps.Clone(smallAppCode)
 	files["requirements.txt"] = "cowsay==6.1\n"
 	handwritten, err := handwrittenRecipe(bed)
@@ -329,13 +334,21 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 			Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL}}
 		return variant{name, dir, o}, nil
 	}
-	acai, err := mk("acai", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n"))
+	const acaifile = "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n"
+	mkAcai := func(name, frontend string) (variant, error) {
+		v, err := mk(name, "Acaifile", "# syntax="+frontend+"\n"+acaifile)
+		if err != nil {
+			return v, err
+		}
+		// acai resolves and installs with uv, whose image has its stand-in too.
+		v.o.Contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
+		v.o.Args["UV_INDEX_URL"] = bed.Index.URL
+		return v, nil
+	}
+	acai, err := mkAcai("acai", bed.Frontend)
 	if err != nil {
 		return err
 	}
-	// acai resolves and installs with uv, whose image has its stand-in too.
-	acai.o.Contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-	acai.o.Args["UV_INDEX_URL"] = bed.Index.URL
 	builtin, err := mk("hand-written, built-in frontend", "Dockerfile", string(handwritten))
 	if err != nil {
 		return err
@@ -345,6 +358,17 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 		return err
 	}
 	variants := []variant{acai, builtin, viaSyntax}
+	if baseline != "" {
+		ref, err := bed.FrontendImageAt(ctx, baseline)
+		if err != nil {
+			return err
+		}
+		v, err := mkAcai("acai at "+baseline, ref)
+		if err != nil {
+			return err
+		}
+		variants = append(variants, v)
+	}
 	for _, v := range variants {
 		defer os.RemoveAll(v.dir)
 		if _, err := bed.BuildWithBuildctl(ctx, v.o); err != nil { // warm the cache
@@ -373,8 +397,12 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 		}, min(runs, 3)},
 	}
 	fmt.Println("Small app (cowsay), seconds per build: wall time of `buildctl build` through the Dockerfile frontend (the user's path), exporting nothing:")
-	fmt.Printf("| %-22s | %8s | %14s | %14s | %12s | %12s |\n", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax")
-	fmt.Println("|---|---|---|---|---|---|")
+	header, rule := fmt.Sprintf("| %-22s | %8s | %14s | %14s | %12s | %12s |", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax"), "|---|---|---|---|---|---|"
+	if baseline != "" {
+		header, rule = header+fmt.Sprintf(" %14s | %14s | %14s |", "acai at "+baseline, "at "+baseline+"/syntax", "acai/at "+baseline), rule+"---|---|---|"
+	}
+	fmt.Println(header)
+	fmt.Println(rule)
 	for _, sc := range scenarios {
 		times := make([][]time.Duration, len(variants))
 		n := runs
@@ -393,11 +421,22 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage string) error {
 				times[j] = append(times[j], time.Since(start))
 			}
 		}
-		m := []float64{median(times[0]), median(times[1]), median(times[2])}
-		fmt.Printf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |\n", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
+		m := make([]float64, len(variants))
+		for j := range variants {
+			m[j] = median(times[j])
+		}
+		row := fmt.Sprintf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
+		if baseline != "" {
+			row += fmt.Sprintf(" %14.2f | %14.2f | %14.2f |", m[3], m[3]/m[2], m[0]/m[3])
+		}
+		fmt.Println(row)
 	}
 	fmt.Println()
-	return noopTimeline(ctx, bed, map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o})
+	timed := map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o}
+	if baseline != "" {
+		timed["acai at "+baseline] = variants[3].o
+	}
+	return noopTimeline(ctx, bed, timed)
 }
 
 // noopTimeline shows where a no-op rebuild's time goes, for acai and for the hand-written
@@ -435,14 +474,24 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 		}
 	}
 	fmt.Printf("Where a no-op rebuild goes (BuildKit's progress timestamps, ms from buildctl's start, medians of %d):\n", runs)
-	fmt.Printf("| %-28s | %8s | %12s |\n", "mark", names[0], names[1])
-	fmt.Println("|---|---|---|")
-	for j, mark := range marks {
-		fmt.Printf("| %-28s | %8.0f | %12.0f |\n", mark, 1000*median(times[names[0]][j]), 1000*median(times[names[1]][j]))
+	row := func(label string, cell func(name string) float64) {
+		fmt.Printf("| %-28s |", label)
+		for _, name := range names {
+			fmt.Printf(" %*.0f |", max(8, len(name)), cell(name))
+		}
+		fmt.Println()
 	}
-	a, b := times[names[0]], times[names[1]]
-	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "frontend start to first step", 1000*medianDiff(a[1], a[0]), 1000*medianDiff(b[1], b[0]))
-	fmt.Printf("| %-28s | %8.0f | %12.0f |\n", "first step to last step", 1000*medianDiff(a[2], a[1]), 1000*medianDiff(b[2], b[1]))
+	fmt.Printf("| %-28s |", "mark")
+	for _, name := range names {
+		fmt.Printf(" %8s |", name)
+	}
+	fmt.Println()
+	fmt.Println("|---|" + strings.Repeat("---|", len(names)))
+	for j, mark := range marks {
+		row(mark, func(name string) float64 { return 1000 * median(times[name][j]) })
+	}
+	row("frontend start to first step", func(name string) float64 { return 1000 * medianDiff(times[name][1], times[name][0]) })
+	row("first step to last step", func(name string) float64 { return 1000 * medianDiff(times[name][2], times[name][1]) })
 	fmt.Println()
 	// One more no-op of each, step by step: what lies between the frontend's start and its
 	// final graph.
