@@ -219,6 +219,11 @@ func (b *Bed) StartDaemonBinary(ctx context.Context, binary, root, name string) 
 		"--oci-worker-net=host",
 		// 8 GB of cache: what the suite reuses, on a disk that also holds its images.
 		"--oci-worker-gc-keepstorage=8000")
+	// ACAI_BUILDKITD_DEBUGADDR=127.0.0.1:6060 serves the test bed's own daemon's pprof
+	// there (go tool pprof http://127.0.0.1:6060/debug/pprof/profile): where its time goes.
+	if a := os.Getenv("ACAI_BUILDKITD_DEBUGADDR"); a != "" && name == "buildkitd" {
+		cmd.Args = append(cmd.Args, "--debugaddr", a)
+	}
 	cmd.Dir = b.tmp
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

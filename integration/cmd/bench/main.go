@@ -451,15 +451,20 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 	names := slices.Sorted(maps.Keys(variants))
 	marks := []string{"frontend image ready", "frontend's first step", "last step started", "export done", "buildctl exits"}
 	times := map[string][][]time.Duration{}
+	cpu := map[string][][2]time.Duration{} // each run's: the machine's, the build containers'
 	for i := 0; i < runs; i++ {
 		for _, name := range names {
 			o := variants[name]
 			o.Progress = "rawjson"
+			machine0, containers0, cpuOK := cpuTime()
 			start := time.Now()
 			res, err := bed.BuildctlNoExport(ctx, o)
 			wall := time.Since(start)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
+			}
+			if machine1, containers1, ok := cpuTime(); cpuOK && ok {
+				cpu[name] = append(cpu[name], [2]time.Duration{machine1 - machine0, containers1 - containers0})
 			}
 			m, err := timelineMarks(res.Log, start)
 			if err != nil {
@@ -473,7 +478,7 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 			}
 		}
 	}
-	fmt.Printf("Where a no-op rebuild goes (BuildKit's progress timestamps, ms from buildctl's start, medians of %d):\n", runs)
+	fmt.Printf("Where a no-op rebuild goes (BuildKit's progress timestamps, ms from buildctl's start, medians of %d; CPU: ms per build, all cores, in the machine and in its build containers (the frontend's)):\n", runs)
 	row := func(label string, cell func(name string) float64) {
 		fmt.Printf("| %-28s |", label)
 		for _, name := range names {
@@ -492,6 +497,17 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 	}
 	row("frontend start to first step", func(name string) float64 { return 1000 * medianDiff(times[name][1], times[name][0]) })
 	row("first step to last step", func(name string) float64 { return 1000 * medianDiff(times[name][2], times[name][1]) })
+	if len(cpu[names[0]]) == runs {
+		cpuMedian := func(name string, k int) float64 {
+			var ds []time.Duration
+			for _, c := range cpu[name] {
+				ds = append(ds, c[k])
+			}
+			return 1000 * median(ds)
+		}
+		row("CPU, whole machine", func(name string) float64 { return cpuMedian(name, 0) })
+		row("CPU, build containers", func(name string) float64 { return cpuMedian(name, 1) })
+	}
 	fmt.Println()
 	// One more no-op of each, step by step: what lies between the frontend's start and its
 	// final graph.
@@ -513,6 +529,31 @@ func noopTimeline(ctx context.Context, bed *testbed.Bed, variants map[string]tes
 		fmt.Println()
 	}
 	return nil
+}
+
+// cpuTime is the CPU time (user and system, all cores) the machine has spent, and its
+// build containers (the frontends' among them), from the cgroup CPU accounting BuildKit's
+// containers run under (v1 cpuacct or v2 cpu.stat; ok is false without either): what a
+// build costs in work, which drifts less from run to run than its wall time.
+func cpuTime() (machine, containers time.Duration, ok bool) {
+	read := func(dir string) (time.Duration, bool) {
+		if dt, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/cpuacct", dir, "cpuacct.usage")); err == nil {
+			ns, err := strconv.ParseInt(strings.TrimSpace(string(dt)), 10, 64)
+			return time.Duration(ns), err == nil
+		}
+		if dt, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", dir, "cpu.stat")); err == nil {
+			for _, line := range strings.Split(string(dt), "\n") {
+				if v, found := strings.CutPrefix(line, "usage_usec "); found {
+					us, err := strconv.ParseInt(v, 10, 64)
+					return time.Duration(us) * time.Microsecond, err == nil
+				}
+			}
+		}
+		return 0, false
+	}
+	machine, ok1 := read(".")
+	containers, ok2 := read("buildkit")
+	return machine, containers, ok1 && ok2
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
