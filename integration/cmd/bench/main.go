@@ -7,7 +7,8 @@
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
 //	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross   only that table
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
-//	                                app's table, alternating with the working tree's
+//	                                app's table and no-op timeline, alternating with the
+//	                                working tree's
 package main
 
 import (
@@ -358,16 +359,18 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 		return err
 	}
 	variants := []variant{acai, builtin, viaSyntax}
+	timed := map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o} // step by step
 	if baseline != "" {
 		ref, err := bed.FrontendImageAt(ctx, baseline)
 		if err != nil {
 			return err
 		}
-		v, err := mkAcai("acai at "+baseline, ref)
+		atBaseline, err := mkAcai("acai at "+baseline, ref)
 		if err != nil {
 			return err
 		}
-		variants = append(variants, v)
+		variants = append(variants, atBaseline)
+		timed[atBaseline.name] = atBaseline.o
 	}
 	for _, v := range variants {
 		defer os.RemoveAll(v.dir)
@@ -432,10 +435,6 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 		fmt.Println(row)
 	}
 	fmt.Println()
-	timed := map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o}
-	if baseline != "" {
-		timed["acai at "+baseline] = variants[3].o
-	}
 	return noopTimeline(ctx, bed, timed)
 }
 
