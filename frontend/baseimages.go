@@ -47,7 +47,7 @@ func (b *baseImages) get(p, ref string, load func() (*stage, error)) (*stage, er
 
 // prefetch starts resolving what a build of target surely resolves, on each target
 // platform it builds natively (a cross build's steps run elsewhere): the builder's base
-// and the runner's, and uv's when the Acaifile names something to install. Only when
+// and the runner's, and [build].uv_image when the Acaifile names something to install. Only when
 // the Acaifile sets `python`: otherwise .python-version or pyproject.toml, read from
 // the context, may choose another base. A failed resolution fails the build when a
 // stage asks for it, as it would have without prefetch.
@@ -79,8 +79,8 @@ func (b *baseImages) prefetch(ctx context.Context, bc *dockerui.Client, src *doc
 			}
 		}
 		if target != stageBuilder {
-			if len(a.Requirements)+len(a.Packages) > 0 || a.Lock != "" {
-				wants = append(wants, want{stageDeps, spec.UVImage, []string{"lock", "build.installer"}})
+			if a.Build.UVImage != "" && (len(a.Requirements)+len(a.Packages) > 0 || a.Lock != "") {
+				wants = append(wants, want{stageDeps, a.Build.UVImage, []string{"build.uv_image", "build.installer", "lock"}})
 			}
 			wants = append(wants, want{stageRunner, a.RunnerImage(), []string{"runtime.image", "python", "alpine"}})
 		}

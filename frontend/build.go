@@ -336,11 +336,11 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
 		resolved = append(resolved, testCommand(c.spec))
 	}
-	// The uv image only when a step runs uv, which resolves whichever installer installs:
-	// an app with nothing to install needs none.
+	// uv only when a step runs uv, which resolves whichever installer installs: an app
+	// with nothing to install needs none.
 	if len(resolved) > 0 {
 		var err error
-		if steps.uvImage, err = steps.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
+		if steps.uv, err = steps.uvBinaries(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -393,7 +393,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 		if rbase, _, err = resolver.builderBase(ctx); err != nil {
 			return nil, err
 		}
-		if resolver.uvImage, err = resolver.baseImage(ctx, stageDeps, spec.UVImage, "lock", "build.installer"); err != nil {
+		if resolver.uv, err = resolver.uvBinaries(ctx); err != nil {
 			return nil, err
 		}
 		if vcs {
@@ -417,7 +417,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 // forPlatform is a converter of the same build for another platform.
 func (c *converter) forPlatform(p ocispecs.Platform) *converter {
 	other := *c
-	other.platform, other.plan, other.uvImage, other.resolution, other.host = p, nil, nil, nil, nil
+	other.platform, other.plan, other.uv, other.resolution, other.host = p, nil, nil, nil, nil
 	return &other
 }
 

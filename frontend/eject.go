@@ -33,6 +33,9 @@ type Project struct {
 // generatedStage holds, in an ejected Dockerfile, the files acai generates for a step.
 const generatedStage = "acai-generated"
 
+// ejectedUVStage fetches uv in an ejected Dockerfile, as fetchUV does.
+const ejectedUVStage = "acai-uv"
+
 // ejectedCompilers is the directory of the generated stage holding the compiler
 // wrappers (compilerWrappers), which each install mounts at ccMount.
 const ejectedCompilers = "acai-cc"
@@ -64,12 +67,32 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		d.line("COPY <<'ACAI_LOCKED' /%s", poetryRequirementsFile)
 		d.heredocBody(string(p.LockRequirements), "ACAI_LOCKED")
 	}
+	cmds := depsCommands(a, p, a.AppExcludes(nil, nil))
+	installs := slices.Clone(cmds)
+	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
+		installs = append(installs, testCommand(a))
+	}
+	fetchUV := a.Build.UVImage == "" && usesUV(installs)
+	if fetchUV {
+		for _, name := range []string{uvFetchFile, uvRequirementsFile} {
+			d.line("COPY <<'ACAI_UV' /%s", name)
+			d.heredocBody(string(uvFetchCommand(a).generated[name]), "ACAI_UV")
+		}
+		// As acai does: uv from the Python index, with pip's settings.
+		d.line("")
+		d.line("FROM %s AS %s", stageBuilder, ejectedUVStage)
+		d.line("ENV ACAI_UV_OUT=%s", uvOutMount)
+		d.line("RUN mkdir -p %s", uvOutMount)
+		d.install(uvFetchCommand(a), a)
+	}
 	d.line("")
 	d.line("FROM %s AS %s", stageBuilder, stageDeps)
 	if a.Runtime.Layout == spec.LayoutVenv {
 		d.line("RUN %s", execForm([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))
 	}
-	d.installDeps(a, p)
+	for _, cmd := range cmds {
+		d.install(cmd, a)
+	}
 	d.line("")
 	d.line("FROM %s AS runner-base", a.RunnerImage())
 	if a.AutoDepsEnabled() {
@@ -104,6 +127,7 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
 		d.line("ENV %s=%s", k, quote(a.Env[k]))
 	}
+	d.line("LABEL %s=%s", quote(VersionLabel), quote(Version))
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		d.line("LABEL %s=%s", quote(k), quote(a.Labels[k]))
 	}
@@ -129,7 +153,7 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		d.line("")
 		d.line("FROM %s AS test-deps", stageDeps)
 		if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-			d.install(requirementsCommand(a, a.Test.Requirements, a.Test.Packages))
+			d.install(requirementsCommand(a, a.Test.Requirements, a.Test.Packages), a)
 		}
 		d.line("")
 		d.line("FROM %s AS %s", stageRunner, stageTest)
@@ -175,9 +199,9 @@ func (d *dockerfile) heredocBody(script, end string) {
 }
 
 // install writes an install step as acai's LLB has it: the inputs bound at their mount
-// paths, the project's sources, the uv binary from its image, the tool's cache, the
+// paths, the project's sources, uv (fetched by the uv stage, or [build].uv_image), the tool's cache, the
 // optional credentials secrets and SSH agent.
-func (d *dockerfile) install(cmd command) {
+func (d *dockerfile) install(cmd command, a *spec.Acaifile) {
 	for _, kv := range cmd.env() {
 		d.line("ENV %s=%s", kv[0], kv[1])
 	}
@@ -200,8 +224,11 @@ func (d *dockerfile) install(cmd command) {
 	if cmd.project != nil {
 		mounts = append(mounts, "--mount=type=bind,target="+projectMount+",rw")
 	}
-	if cmd.tool == uv {
-		mounts = append(mounts, "--mount=from="+spec.UVImage+",source=/,target="+uvMount)
+	switch {
+	case cmd.tool == uv && a.Build.UVImage != "":
+		mounts = append(mounts, "--mount=from="+a.Build.UVImage+",source=/,target="+uvMount)
+	case cmd.tool == uv:
+		mounts = append(mounts, "--mount=from="+ejectedUVStage+",source="+uvOutMount+",target="+uvMount)
 	}
 	mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedCompilers, ccMount))
 	mounts = append(mounts, fmt.Sprintf("--mount=type=cache,id=acai-%s,target=%s", cmd.tool.name, cmd.tool.cacheDir))
@@ -212,13 +239,6 @@ func (d *dockerfile) install(cmd command) {
 	// As in acai's step: the tool runs where acai runs it (the context's root for pip).
 	d.line("WORKDIR %s", cmd.dir)
 	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(cmd.argv()))
-}
-
-// installDeps writes the dependency installs of the deps stage, as depsStage does.
-func (d *dockerfile) installDeps(a *spec.Acaifile, p Project) {
-	for _, cmd := range depsCommands(a, p, a.AppExcludes(nil, nil)) {
-		d.install(cmd)
-	}
 }
 
 // appCopyArgs copies what acai's app copy selects: the context minus the build files,

@@ -134,3 +134,29 @@ func TestUVSettingsScript(t *testing.T) {
 		t.Errorf("with the environment: %s\nwant %s", got, want)
 	}
 }
+
+// uv comes from the Python index, hash-checked, in a stage of its own; [build].uv_image
+// names an image instead.
+func TestEjectFetchesUVFromTheIndex(t *testing.T) {
+	fromIndex := Eject(parse(t, "requirements = \"requirements.txt\"\n"))
+	for _, want := range []string{
+		"FROM builder AS acai-uv",
+		"uv==" + spec.UVVersion + " \\\n    --hash=sha256:",
+		"python -m pip download --quiet --no-deps --only-binary :all: --require-hashes",
+		"--mount=from=acai-uv,source=/acai/uv-out,target=/acai/uv",
+	} {
+		if !strings.Contains(fromIndex, want) {
+			t.Errorf("ejected Dockerfile lacks %q:\n%s", want, fromIndex)
+		}
+	}
+	if strings.Contains(fromIndex, "ghcr.io") {
+		t.Errorf("uv from the index reaches ghcr.io:\n%s", fromIndex)
+	}
+	fromImage := Eject(parse(t, "requirements = \"requirements.txt\"\n[build]\nuv_image = \"mirror.example/uv:0.13.9\"\n"))
+	if !strings.Contains(fromImage, "--mount=from=mirror.example/uv:0.13.9,source=/,target=/acai/uv") || strings.Contains(fromImage, "AS acai-uv") {
+		t.Errorf("[build].uv_image is not what the installs mount:\n%s", fromImage)
+	}
+	if nothing := Eject(parse(t, "entrypoint = [\"python\"]\n")); strings.Contains(nothing, "AS acai-uv") {
+		t.Errorf("nothing to install, and uv is fetched:\n%s", nothing)
+	}
+}

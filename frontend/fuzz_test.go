@@ -32,7 +32,7 @@ func FuzzConvert(f *testing.F) {
 		local := llb.Local("context")
 		base := &stage{state: llb.Image("python:3.12-alpine3.24"), config: &dockerspec.DockerOCIImage{}}
 		c := &converter{bc: &dockerui.Client{}, spec: a, context: &local, platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-			uvImage: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), project: Project{Installable: true},
+			uv: &stage{state: llb.Image(spec.UVImage)}, appExcludes: a.AppExcludes(nil, nil), project: Project{Installable: true},
 			// a resolution with a wheel and a source build, which every install follows
 			plan: plan.Make(plan.Target{Arch: "x86_64", Python: a.Python}, []plan.Package{
 				{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},

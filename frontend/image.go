@@ -16,6 +16,13 @@ import (
 // runnerConfig is the runner's image config: the base image's, with the layout's PATH
 // and Python settings, then the Acaifile's entrypoint, cmd, env, workdir, user, ports
 // and labels (and --label values, as for a Dockerfile).
+// Version is acai's release (v1.2.3), set when the frontend image is built
+// (Dockerfile.frontend's ACAI_VERSION); "dev" for a build from a checkout.
+var Version = "dev"
+
+// VersionLabel names the acai release that built an image, in its labels.
+const VersionLabel = "dev.acai.frontend.version"
+
 func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.DockerOCIImage, error) {
 	a := c.spec
 	img := cloneConfig(base)
@@ -41,9 +48,10 @@ func (c *converter) runnerConfig(base *dockerspec.DockerOCIImage) (*dockerspec.D
 	for _, p := range a.Expose {
 		cfg.ExposedPorts[string(p)] = struct{}{}
 	}
-	if cfg.Labels == nil && len(a.Labels)+len(c.bc.Labels) > 0 {
+	if cfg.Labels == nil {
 		cfg.Labels = map[string]string{}
 	}
+	cfg.Labels[VersionLabel] = Version
 	maps.Copy(cfg.Labels, a.Labels)
 	maps.Copy(cfg.Labels, c.bc.Labels)
 	if a.StopSignal != "" {

@@ -363,7 +363,7 @@ func (c *converter) stepOptions(cmd command) []llb.RunOption {
 		run = append(run, llb.AddSecret(s[1], llb.SecretID(s[0]), llb.SecretOptional))
 	}
 	if cmd.tool == uv {
-		run = append(run, llb.AddMount(uvMount, c.uvImage.state, llb.SourcePath("/"), llb.Readonly))
+		run = append(run, llb.AddMount(uvMount, c.uv.state, llb.SourcePath("/"), llb.Readonly))
 	}
 	if c.resolution != nil {
 		// Read by nothing: it puts the resolve steps into the graph that

@@ -69,7 +69,7 @@ type converter struct {
 	appExcludes []string
 	// project is what the lock's project (or pyproject.toml) adds to the Acaifile.
 	project  Project
-	uvImage  *stage // the uv image, when uv installs
+	uv       *stage // uv's binaries at its root, when a step runs uv (uvBinaries)
 	smap     *llb.SourceMap
 	platform ocispecs.Platform
 	context  *llb.State

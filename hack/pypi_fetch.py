@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Fetches the files of integration/pypi/pypi.lock into a cache directory, once.
 
-   python3 hack/pypi_fetch.py CACHE_DIR
+   python3 hack/pypi_fetch.py CACHE_DIR [--only TARGET PROJECT...]
+
+With --only, just the files of those projects for that target of the lock (e.g.
+`--only standin cowsay uv pip`: what the quickstart's example needs).
 
 Every file is checked against the lock's sha256. A file already in the cache with the
 right hash is not downloaded again; one with another hash (altered or truncated) is an
@@ -57,6 +60,10 @@ def find_sdist(name, version):
     raise SystemExit(f"no sdist of {name}=={version} on {index_url()}")
 
 
+def normalize(name):
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
 def file_sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -82,6 +89,12 @@ def main():
     os.makedirs(cache, exist_ok=True)
     with open(LOCK, "rb") as f:
         lock = tomllib.load(f)
+    if sys.argv[2:3] == ["--only"]:
+        target, projects = sys.argv[3], {normalize(p) for p in sys.argv[4:]}
+        lock["file"] = [e for e in lock["file"] if normalize(e["project"]) in projects and target in e["targets"]]
+        missing = projects - {normalize(e["project"]) for e in lock["file"]}
+        if missing:
+            raise SystemExit(f"integration/pypi/pypi.lock has no {target} file of {', '.join(sorted(missing))}")
     todo, errors = [], []
     for e in lock["file"]:
         entry = f'{e["project"]} {e["version"]} ({e["filename"]})'

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/acai-build/acai/spec"
 )
 
 // One Acaifile with every key of the contract, and the image property each one shows.
@@ -93,6 +92,6 @@ print("libyaml", yaml._yaml.get_version_string(), "mode", c["app"]["mode"], extr
 // testBuildNoOverrides builds with nothing but the Acaifile: no named contexts, no
 // build args.
 func testBuildNoOverrides(dir string) testbed.Build {
-	// Only acai's resolver, uv, which no Acaifile key names: ghcr.io is not reachable here.
-	return testbed.Build{Dir: dir, Contexts: map[string]string{spec.UVImage: "docker-image://" + bed.UVStandin}}
+	// uv comes from the index the Acaifile names.
+	return testbed.Build{Dir: dir}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
 )
 
@@ -72,6 +73,8 @@ func checkHelloImage(t *testing.T, img *testbed.Image) {
 	if _, ok := img.Config.Config.Labels[testbed.StandinLabel]; !ok {
 		t.Errorf("the base image's labels were not inherited: %v", img.Config.Config.Labels)
 	}
+	// Which acai built it: the release the frontend image was built as.
+	wantEqual(t, "label "+frontend.VersionLabel, img.Config.Config.Labels[frontend.VersionLabel], testbed.FrontendVersion)
 
 	// Files: the app (minus the Acaifile and .dockerignore'd files), the installed
 	// dependency and its console script; no pip inside the venv, no apk request.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/acai-build/acai/spec"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -43,24 +42,11 @@ func example(t *testing.T, name string) string {
 	return dir
 }
 
-// standinBuild is a build of the Acaifile in dir whose base image python:X-alpineY (as
-// the Acaifile resolves it) is the runner stand-in, and whose pip uses the loopback index
-// (PIP_INDEX_URL build arg) in place of PyPI.
+// standinBuild is a build of the Acaifile in dir on the test bed's stand-ins
+// (Bed.StandinBuild): the runner stand-in for python:X-alpineY, the loopback index for PyPI.
 func standinBuild(t *testing.T, dir string) testbed.Build {
 	t.Helper()
-	// An Acaifile that does not parse (a test of its error) names no base image.
-	contexts, _ := bed.StandinContexts(filepath.Join(dir, "Acaifile"))
-	if contexts == nil {
-		contexts = map[string]string{}
-	}
-	// The uv image has its stand-in too (made from the pinned uv wheel), through the same
-	// override; uv reads its index from UV_INDEX_URL.
-	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-	return testbed.Build{
-		Dir:      dir,
-		Contexts: contexts,
-		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL},
-	}
+	return bed.StandinBuild(dir, "")
 }
 
 func mustBuild(t *testing.T, build func(context.Context, testbed.Build) (*testbed.Result, error), o testbed.Build) *testbed.Result {

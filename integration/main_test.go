@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
 )
 
@@ -40,6 +41,8 @@ func TestMain(m *testing.M) {
 		bed.Close()
 		os.Exit(1)
 	}
+	// The Dockerfiles tests eject say the release the test bed's frontend image says.
+	frontend.Version = testbed.FrontendVersion
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "buildkitd log (tail):\n%s\n", bed.BuildkitdLog())

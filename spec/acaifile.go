@@ -58,6 +58,7 @@ type Build struct {
 	FindLinks      []string `toml:"find_links" doc:"pip --find-links: URLs or context-free locations of distribution archives."`
 	NoDeps         bool     `toml:"no_deps" doc:"Install exactly the listed requirements, without their dependencies (pip --no-deps)."`
 	Installer      string   `toml:"installer" doc:"What installs the requirements: \"uv\" (the default; the only choice for a lock or a pyproject.toml) or \"pip\" (requirement files and packages only)." enum:"pip,uv"`
+	UVImage        string   `toml:"uv_image" doc:"An image whose /uv runs the resolve and the uv installs (e.g. ghcr.io/astral-sh/uv:0.13.9, or its copy in your registry), instead of the pinned uv wheel that acai fetches, hash-checked, from the build's Python index."`
 	Extras         []string `toml:"extras" doc:"Extras of the uv.lock project to install (uv --extra)."`
 	Groups         []string `toml:"groups" doc:"Dependency groups of the uv.lock project to install (uv --group); dev dependencies are never installed."`
 	Cross          *bool    `toml:"cross" doc:"For a target platform other than the build platform (--platform linux/arm64 on amd64): install the target's wheels and assemble its runner from build-platform steps, running no target binary (no emulator). false runs every step on the target platform, under an emulator (QEMU registered with binfmt_misc)." default:"true"`

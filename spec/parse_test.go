@@ -46,6 +46,7 @@ index_url = "https://pypi.example.com/simple"
 extra_index_urls = ["https://extra.example.com/simple"]
 find_links = ["https://wheels.example.com/"]
 no_deps = true
+uv_image = "registry.example.com/uv:0.13.9"
 
 [runtime]
 auto_deps = false
@@ -75,7 +76,7 @@ packages = ["pytest==8.3.3"]
 		{"test.requirements", a.Test.Requirements, StringList{"requirements-test.txt"}},
 		{"build", a.Build, Build{APK: []string{"postgresql-dev"}, Image: "registry.example.com/acai:3.11",
 			IndexURL: "https://pypi.example.com/simple", ExtraIndexURLs: []string{"https://extra.example.com/simple"},
-			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true, Installer: "uv"}},
+			FindLinks: []string{"https://wheels.example.com/"}, NoDeps: true, Installer: "uv", UVImage: "registry.example.com/uv:0.13.9"}},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -84,6 +85,12 @@ packages = ["pytest==8.3.3"]
 	}
 	if r, ok := a.Source.KeyRange("build.index_url"); !ok || r.Start != (Position{19, 1}) {
 		t.Errorf("build.index_url key range = %+v, %v", r, ok)
+	}
+	if r := a.Source.Locate("packages[1]"); r.Start != (Position{5, 33}) {
+		t.Errorf("packages[1] at %+v, want 5:33", r.Start)
+	}
+	if UVVersion != "0.13.9" || UVImage != "ghcr.io/astral-sh/uv:0.13.9" {
+		t.Errorf("uv-wheels.txt pins %q (image %q)", UVVersion, UVImage)
 	}
 	if r := a.Source.Locate("packages[1]"); r.Start != (Position{5, 33}) {
 		t.Errorf("packages[1] at %+v, want 5:33", r.Start)

@@ -60,6 +60,7 @@ func (a *Acaifile) validate(contextRead bool) error {
 	}
 	v.image("build.image", a.Build.Image)
 	v.image("runtime.image", a.Runtime.Image)
+	v.image("build.uv_image", a.Build.UVImage)
 	v.url("build.index_url", a.Build.IndexURL)
 	for i, u := range a.Build.ExtraIndexURLs {
 		v.url(fmt.Sprintf("build.extra_index_urls[%d]", i), u)

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	_ "embed"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,10 +33,31 @@ var alpineEndOfLife = map[string]string{
 	"3.23": "2027-11-01", "3.24": "2028-05-01",
 }
 
-// UVImage is the official uv image whose binary installs locked projects (and requirement
-// files with installer = "uv"). It is mounted into the install step only, never into an
-// image; --build-context ghcr.io/astral-sh/uv:VERSION=... replaces it, as any base image.
-const UVImage = "ghcr.io/astral-sh/uv:0.13.9"
+// UVRequirements pins the uv that acai runs (the resolver, and the default installer):
+// a requirement line with the hash of every Linux wheel of that version, which the build
+// fetches from the user's own Python index (pip --require-hashes).
+//
+//go:embed uv-wheels.txt
+var UVRequirements []byte
+
+// UVVersion is the version UVRequirements pins.
+var UVVersion = uvVersion(UVRequirements)
+
+// UVImage is the official uv image of UVVersion: used instead of the wheel when
+// [build].uv_image names it, or when a named build context replaces it
+// (--build-context ghcr.io/astral-sh/uv:VERSION=...). It is mounted into the steps that
+// run uv only, never into an image.
+var UVImage = "ghcr.io/astral-sh/uv:" + UVVersion
+
+// uvVersion is the version of the uv==VERSION line of a requirement file.
+func uvVersion(reqs []byte) string {
+	for _, line := range strings.Split(string(reqs), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "uv=="); ok {
+			return strings.Fields(v)[0]
+		}
+	}
+	panic("spec/uv-wheels.txt pins no uv==VERSION")
+}
 
 // DefaultPython is the Python version used when the Acaifile names none.
 const DefaultPython = "3.12"

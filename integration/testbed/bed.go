@@ -45,6 +45,7 @@ type Bed struct {
 	// FrontendBinarySize is the size of the frontend's binary, the image's one file.
 	FrontendBinarySize int64
 
+	scope     Scope
 	tmp       string
 	buildkitd *exec.Cmd
 	logs      *os.File
@@ -57,12 +58,27 @@ var Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "testbed: "
 
 // Start brings the whole test bed up. Every missing prerequisite is an error naming
 // what to run: a test bed that silently skips proves nothing.
-func Start(ctx context.Context) (_ *Bed, err error) {
+func Start(ctx context.Context) (*Bed, error) { return StartScope(ctx, Everything) }
+
+// Scope is how much of the test bed a caller needs.
+type Scope int
+
+const (
+	// Everything the tests and the bench use.
+	Everything Scope = iota
+	// Quickstart is what `hack/quickstart` needs to build and run an example on amd64:
+	// buildkitd, the runner stand-in and the PyPI files hack/setup --quickstart fetched
+	// (the index serves those it finds); no builder, arm64 or uv stand-in, no SBOM scanner.
+	Quickstart
+)
+
+// StartScope brings up the test bed scope needs.
+func StartScope(ctx context.Context, scope Scope) (_ *Bed, err error) {
 	repo, err := repoRoot()
 	if err != nil {
 		return nil, err
 	}
-	b := &Bed{Repo: repo, Cache: filepath.Join(repo, ".cache")}
+	b := &Bed{Repo: repo, Cache: filepath.Join(repo, ".cache"), scope: scope}
 	if v := os.Getenv("ACAI_CACHE"); v != "" {
 		b.Cache = v
 	}
@@ -110,7 +126,11 @@ func repoRoot() (string, error) {
 
 func (b *Bed) checkPrerequisites() error {
 	var missing []string
-	for _, f := range []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar", "standins/builder.tar", "standins/runner-arm64.tar", "bin/syft"} {
+	files := []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar"}
+	if b.scope == Everything {
+		files = append(files, "standins/builder.tar", "standins/runner-arm64.tar", "bin/syft")
+	}
+	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(b.Cache, f)); err != nil {
 			missing = append(missing, filepath.Join(b.Cache, f))
 		}

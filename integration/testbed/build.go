@@ -65,19 +65,30 @@ func (o Build) attrs() map[string]string {
 	return a
 }
 
-// StandinContexts replaces the base image the Acaifile resolves to (python:X-alpineY)
-// by the runner stand-in, the way a user replaces a base image with a mirror: a named
-// build context.
-func (b *Bed) StandinContexts(acaifile string) (map[string]string, error) {
-	dt, err := os.ReadFile(acaifile)
-	if err != nil {
-		return nil, err
+// StandinBuild is a build of the Acaifile (or Dockerfile) in dir on the test bed's
+// stand-ins for what a build reaches outside the machine: the base image the Acaifile
+// resolves to (python:X-alpineY, base, or python:3.12-alpine3.24 when the file does not
+// parse as an Acaifile) replaced by the runner stand-in through a named build context,
+// the way a user replaces a base image with a mirror; and PyPI replaced by the loopback
+// index through the index build args pip and uv read, which also bring acai its uv
+// (the pinned wheel, from that index). The one place that knows what a build needs
+// here: the quickstart, the tests and the bench all start from it.
+func (b *Bed) StandinBuild(dir, filename string) Build {
+	base, name := "python:3.12-alpine3.24", filename
+	if name == "" {
+		name = "Acaifile"
 	}
-	a, err := spec.Parse(filepath.Base(acaifile), dt)
-	if err != nil {
-		return map[string]string{}, err
+	if dt, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+		if a, err := spec.Parse(name, dt); err == nil {
+			base = a.BaseImage()
+		}
 	}
-	return b.StandinFor(a.BaseImage()), nil
+	return Build{Dir: dir, Filename: filename, Contexts: b.StandinFor(base), Args: b.IndexArgs()}
+}
+
+// IndexArgs are the build args that point pip and uv at the loopback index.
+func (b *Bed) IndexArgs() map[string]string {
+	return map[string]string{"PIP_INDEX_URL": b.Index.URL, "UV_INDEX_URL": b.Index.URL}
 }
 
 // StandinFor replaces the base image ref by the runner stand-in.

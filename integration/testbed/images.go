@@ -69,6 +69,9 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 			return fmt.Errorf("pushing the %s stand-in: %w", s.kind, err)
 		}
 		*s.ref = ref
+		if b.scope == Quickstart {
+			return nil // the runner, for amd64, is all an example's build needs
+		}
 		if s.kind == "runner" {
 			if err := b.pushScanner(ctx, img); err != nil {
 				return err
@@ -319,12 +322,16 @@ func (b *Bed) FrontendImageAt(ctx context.Context, rev string) (string, error) {
 
 // buildFrontendImageFrom builds repo's frontend image as ref and returns the size of its
 // binary.
+// FrontendVersion is the release the test bed's frontend image says it is, as a
+// release build's ACAI_VERSION does.
+const FrontendVersion = "v0.0.0-testbed"
+
 func (b *Bed) buildFrontendImageFrom(ctx context.Context, repo, ref string) (int64, error) {
 	out, err := os.MkdirTemp(b.tmp, "frontend-build-")
 	if err != nil {
 		return 0, err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "out", "frontend"), "./cmd/frontend")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/acai-build/acai/frontend.Version="+FrontendVersion, "-o", filepath.Join(out, "out", "frontend"), "./cmd/frontend")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if o, err := cmd.CombinedOutput(); err != nil {
@@ -353,8 +360,9 @@ func (b *Bed) buildFrontendImageFrom(ctx context.Context, repo, ref string) (int
 	_, err = b.Client.Solve(ctx, nil, client.SolveOpt{
 		Frontend: "dockerfile.v0",
 		FrontendAttrs: map[string]string{
-			"filename":      "Dockerfile.frontend",
-			"context:build": "local:frontend-build",
+			"filename":               "Dockerfile.frontend",
+			"context:build":          "local:frontend-build",
+			"build-arg:ACAI_VERSION": FrontendVersion,
 		},
 		LocalMounts: map[string]fsutil.FS{"context": emptyFS, "dockerfile": repoFS, "frontend-build": binFS},
 		Exports: []client.ExportEntry{{

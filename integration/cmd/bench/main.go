@@ -331,22 +331,23 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 		if err := os.WriteFile(filepath.Join(dir, buildFile), []byte(content), 0o644); err != nil {
 			return variant{}, err
 		}
-		o := testbed.Build{Dir: dir, Filename: buildFile, Contexts: bed.StandinFor("python:3.12-alpine3.24"),
-			Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL}}
-		return variant{name, dir, o}, nil
+		return variant{name, dir, bed.StandinBuild(dir, buildFile)}, nil
 	}
 	const acaifile = "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n"
-	mkAcai := func(name, frontend string) (variant, error) {
+	// uvImage: uv from its image (a named build context for spec.UVImage, its stand-in),
+	// as acai before uv came from the Python index needed, rather than from the index.
+	mkAcai := func(name, frontend string, uvImage bool) (variant, error) {
 		v, err := mk(name, "Acaifile", "# syntax="+frontend+"\n"+acaifile)
-		if err != nil {
-			return v, err
+		if uvImage {
+			v.o.Contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
 		}
-		// acai resolves and installs with uv, whose image has its stand-in too.
-		v.o.Contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-		v.o.Args["UV_INDEX_URL"] = bed.Index.URL
-		return v, nil
+		return v, err
 	}
-	acai, err := mkAcai("acai", bed.Frontend)
+	acai, err := mkAcai("acai", bed.Frontend, false)
+	if err != nil {
+		return err
+	}
+	acaiUVImage, err := mkAcai("acai, uv from its image", bed.Frontend, true)
 	if err != nil {
 		return err
 	}
@@ -358,14 +359,14 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 	if err != nil {
 		return err
 	}
-	variants := []variant{acai, builtin, viaSyntax}
+	variants := []variant{acai, builtin, viaSyntax, acaiUVImage}
 	timed := map[string]testbed.Build{"acai": acai.o, "syntax image": viaSyntax.o} // step by step
 	if baseline != "" {
 		ref, err := bed.FrontendImageAt(ctx, baseline)
 		if err != nil {
 			return err
 		}
-		atBaseline, err := mkAcai("acai at "+baseline, ref)
+		atBaseline, err := mkAcai("acai at "+baseline, ref, true)
 		if err != nil {
 			return err
 		}
@@ -400,7 +401,7 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 		}, min(runs, 3)},
 	}
 	fmt.Println("Small app (cowsay), seconds per build: wall time of `buildctl build` through the Dockerfile frontend (the user's path), exporting nothing:")
-	header, rule := fmt.Sprintf("| %-22s | %8s | %14s | %14s | %12s | %12s |", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax"), "|---|---|---|---|---|---|"
+	header, rule := fmt.Sprintf("| %-22s | %8s | %14s | %14s | %12s | %12s | %14s | %14s |", "scenario", "acai", "built-in", "syntax image", "acai/built-in", "acai/syntax", "uv from image", "image/syntax"), "|---|---|---|---|---|---|---|---|"
 	if baseline != "" {
 		header, rule = header+fmt.Sprintf(" %14s | %14s | %14s |", "acai at "+baseline, "at "+baseline+"/syntax", "acai/at "+baseline), rule+"---|---|---|"
 	}
@@ -428,9 +429,9 @@ func smallApp(ctx context.Context, bed *testbed.Bed, syntaxImage, baseline strin
 		for j := range variants {
 			m[j] = median(times[j])
 		}
-		row := fmt.Sprintf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f |", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2])
+		row := fmt.Sprintf("| %-22s | %8.2f | %14.2f | %14.2f | %12.2f | %12.2f | %14.2f | %14.2f |", fmt.Sprintf("%s (%d runs)", sc.name, n), m[0], m[1], m[2], m[0]/m[1], m[0]/m[2], m[3], m[3]/m[2])
 		if baseline != "" {
-			row += fmt.Sprintf(" %14.2f | %14.2f | %14.2f |", m[3], m[3]/m[2], m[0]/m[3])
+			row += fmt.Sprintf(" %14.2f | %14.2f | %14.2f |", m[4], m[4]/m[2], m[0]/m[4])
 		}
 		fmt.Println(row)
 	}
@@ -707,7 +708,7 @@ func installTime(ctx context.Context, bed *testbed.Bed, installer, reqs string) 
 
 // freshBuild writes a temporary project whose requirements.txt is reqs with a comment
 // no earlier build had, so that its install runs again, beside files, and is its build
-// on the stand-ins (the base images', uv's, and the loopback index for pip and uv). The
+// on the stand-ins (Bed.StandinBuild). The
 // caller removes o.Dir.
 func freshBuild(bed *testbed.Bed, reqs []byte, files map[string]string) (o testbed.Build, err error) {
 	dir, err := os.MkdirTemp("", "acai-bench-")
@@ -719,10 +720,7 @@ func freshBuild(bed *testbed.Bed, reqs []byte, files map[string]string) (o testb
 	if err := testbed.WriteFiles(dir, files); err != nil {
 		return o, err
 	}
-	contexts := bed.StandinFor("python:3.12-alpine3.24")
-	contexts[spec.UVImage] = "docker-image://" + bed.UVStandin
-	return testbed.Build{Dir: dir, Contexts: contexts,
-		Args: map[string]string{"PIP_INDEX_URL": bed.Index.URL, "UV_INDEX_URL": bed.Index.URL}}, nil
+	return bed.StandinBuild(dir, ""), nil
 }
 
 func median(ds []time.Duration) float64 {

@@ -30,7 +30,7 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	start := time.Now()
-	bed, err := testbed.Start(ctx)
+	bed, err := testbed.StartScope(ctx, testbed.Quickstart)
 	if err != nil {
 		return err
 	}
@@ -49,22 +49,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	contexts, err := bed.StandinContexts(filepath.Join(dir, "Acaifile"))
-	if err != nil {
-		return err
-	}
+	build := bed.StandinBuild(dir, "Acaifile")
 	if err := os.WriteFile(filepath.Join(dir, "Acaifile"), []byte(bed.WithSyntax(string(acaifile))), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("==> buildctl build --frontend dockerfile.v0 examples/%s (# syntax=%s)\n", example, bed.Frontend)
-	for base, standin := range contexts {
+	for base, standin := range build.Contexts {
 		fmt.Printf("    stand-ins: %s -> %s; PyPI -> %s\n", base, standin, bed.Index.URL)
 	}
-	res, err := bed.BuildWithBuildctl(ctx, testbed.Build{
-		Dir:      dir,
-		Contexts: contexts,
-		Args:     map[string]string{"PIP_INDEX_URL": bed.Index.URL},
-	})
+	res, err := bed.BuildWithBuildctl(ctx, build)
 	if res != nil {
 		fmt.Print(res.Log)
 	}
