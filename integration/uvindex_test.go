@@ -14,7 +14,7 @@ import (
 // cached on a rebuild. [build].uv_image selects the image instead.
 func TestUVComesFromThePythonIndex(t *testing.T) {
 	const acaifile = "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"uv from the index\"]\n"
-	o := standinBuild(t, project(t, acaifile, nil))
+	o := standinBuild(t, project(t, bed.WithSyntax(acaifile), nil))
 	res := mustBuild(t, bed.BuildWithBuildctl, o)
 	fetch := "[deps] uv " + spec.UVVersion + " from the Python index (pip download uv==" + spec.UVVersion + ", hash-checked)"
 	wantContains(t, "progress", res.Log, fetch, "[deps] uv pip install cowsay==6.1")
@@ -33,7 +33,7 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 		t.Errorf("a rebuild fetched uv again (%+v, found %v):\n%s", step, ok, again.Log)
 	}
 
-	withImage := standinBuild(t, project(t, acaifile+fmt.Sprintf("[build]\nuv_image = %q\n", bed.UVStandin), nil))
+	withImage := standinBuild(t, project(t, bed.WithSyntax(acaifile+fmt.Sprintf("[build]\nuv_image = %q\n", bed.UVStandin)), nil))
 	fromImage := mustBuild(t, bed.BuildWithBuildctl, withImage)
 	wantContains(t, "progress with [build].uv_image", fromImage.Log, "[deps] FROM "+bed.UVStandin, "[deps] uv pip install cowsay==6.1")
 	if strings.Contains(fromImage.Log, "from the Python index") {
@@ -46,7 +46,7 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 // its credentials) and the cause, after pip's own messages, and no script text in the
 // error. The index here is a loopback port nobody listens on.
 func TestUnreachableIndexNamesTheCause(t *testing.T) {
-	o := standinBuild(t, project(t, "packages = [\"cowsay==6.1\"]\n", nil))
+	o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\n"), nil))
 	o.Args = map[string]string{"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
 	res, err := bed.BuildWithBuildctl(testContext(t), o)
 	if err == nil {
