@@ -227,7 +227,8 @@ func (cs *converters) platforms() []ocispecs.Platform {
 func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 	a, files := cs.a, cs.files
 	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data, readFrom: files.readFrom,
-		project:     Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements, Members: files.members},
+		project: Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements,
+			LockIndexes: spec.UVLockIndexes(files.data[a.Lock]), Members: files.members},
 		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: cs.images}
 }
 

@@ -64,8 +64,8 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		plain = append(plain, spec.PythonVersionFile)
 	}
 	switch {
-	case a.LockKind() == spec.LockUV:
-		plain = append(plain, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.LockKind() == spec.LockUV: // its indexes are read (spec.UVLockIndexes)
+		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
 	case a.LockKind() == spec.LockPoetry: // exported here: read as well
 		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
 	case a.LockKind() == spec.LockPylock: // its packages are resolved for the target

@@ -24,6 +24,9 @@ type Project struct {
 	// LockRequirements are a poetry.lock's packages as a requirement file (a pylock.toml's, for the resolver)
 	// (spec.PoetryRequirements), written into the Dockerfile.
 	LockRequirements []byte
+	// LockIndexes are the indexes a uv.lock records (spec.UVLockIndexes): its export
+	// checks it against them, offline, whatever index the build installs from.
+	LockIndexes []string
 	// Members are a uv workspace's member directories, relative to the project's: their
 	// pyproject.toml files are inputs of the locked install, and they are installed with
 	// the project.
@@ -35,6 +38,10 @@ const generatedStage = "acai-generated"
 
 // ejectedUVStage fetches uv in an ejected Dockerfile, as fetchUV does.
 const ejectedUVStage = "acai-uv"
+
+// ejectedUVSettings is the directory of the generated stage holding uvsettings.py,
+// which each uv step mounts at uvSettingsMount.
+const ejectedUVSettings = "acai-uvsettings"
 
 // ejectedCompilers is the directory of the generated stage holding the compiler
 // wrappers (compilerWrappers), which each install mounts at ccMount.
@@ -62,6 +69,8 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		d.line("COPY --chmod=755 <<'ACAI_CC' /%s/%s", ejectedCompilers, name)
 		d.heredocBody(compilerWrapper, "ACAI_CC")
 	}
+	d.line("COPY <<'ACAI_UVSETTINGS' /%s/uvsettings.py", ejectedUVSettings)
+	d.heredocBody(uvSettingsScript, "ACAI_UVSETTINGS")
 	if a.LockKind() == spec.LockPoetry {
 		// As acai exports it: run `acai eject` again after `poetry lock`.
 		d.line("COPY <<'ACAI_LOCKED' /%s", poetryRequirementsFile)
@@ -229,6 +238,9 @@ func (d *dockerfile) install(cmd command, a *spec.Acaifile) {
 		mounts = append(mounts, "--mount=from="+a.Build.UVImage+",source=/,target="+uvMount)
 	case cmd.tool == uv:
 		mounts = append(mounts, "--mount=from="+ejectedUVStage+",source="+uvOutMount+",target="+uvMount)
+	}
+	if cmd.tool == uv {
+		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedUVSettings, uvSettingsMount))
 	}
 	mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedCompilers, ccMount))
 	mounts = append(mounts, fmt.Sprintf("--mount=type=cache,id=acai-%s,target=%s", cmd.tool.name, cmd.tool.cacheDir))

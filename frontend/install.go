@@ -80,12 +80,22 @@ func (c command) env() [][2]string { return slices.Concat(c.tool.env, compileEnv
 //go:embed uvsettings.py
 var uvSettingsScript string
 
+// uvSettingsMount is where uvSettingsScript is mounted in a uv step, as uvsettings.py:
+// a file, so that no error or process list carries its text.
+const uvSettingsMount = "/acai/uvsettings"
+
 // argv is the step's command line: uv's runs through uvSettingsScript.
 func (c command) argv() []string {
 	if c.tool != uv {
 		return c.args
 	}
-	return append([]string{"python", "-c", uvSettingsScript}, c.args...)
+	return append([]string{"python", uvSettingsMount + "/uvsettings.py"}, c.args...)
+}
+
+// uvSettings is the directory of uvSettingsScript, which each uv step mounts.
+func (c *converter) uvSettings() llb.State {
+	return llb.Scratch().File(llb.Mkfile("/uvsettings.py", 0o644, []byte(uvSettingsScript)),
+		c.opts(stageDeps, "uv's settings from pip's (uvsettings.py)")...)
 }
 
 // reads reports whether the tool reads the build arg name.
@@ -287,8 +297,9 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 		export = append(export, "--group", g)
 	}
 	install = append(install, "--no-deps", "-r", "/tmp/acai-locked.txt")
+	exportScript := lockedExport(export, p.LockIndexes)
 	// "$@": what the resolution adds to the install (followPlan).
-	script := shellWords(export) + " && " + shellWords(install) + ` "$@"`
+	script := exportScript + " && " + shellWords(install) + ` "$@"`
 	inputs := []string{a.Lock, path.Join(a.ProjectDir(), spec.PyprojectFile)}
 	what := "uv sync --locked --no-dev --no-install-project (" + a.Lock + ")"
 	if len(p.Members) > 0 {
@@ -299,7 +310,33 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 	}
 	return command{tool: uv, args: []string{"/bin/sh", "-c", script, "acai-lock"}, what: what,
 		inputs: inputs, dir: path.Join(requirementsMount, a.ProjectDir()), keys: []string{"lock"},
-		export: shellWords(export), resolve: append(indexOptions(a.Build), "--no-deps", "/tmp/acai-locked.txt"), locked: true}
+		export: exportScript, resolve: append(indexOptions(a.Build), "--no-deps", "/tmp/acai-locked.txt"), locked: true}
+}
+
+// uvIndexEnv are the index settings uv reads from its environment (a build arg, or pip's
+// carried over by uvsettings.py).
+var uvIndexEnv = []string{"UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_NO_INDEX"}
+
+// lockedExport is the shell command that exports a uv.lock (export, `uv export --locked
+// ...`). A lock pins versions and hashes, not where files come from: checked against the
+// indexes it records (indexes), offline, a lock made against PyPI exports behind a mirror
+// (--build-arg PIP_INDEX_URL=<mirror>), which uv would otherwise take for a change. Where
+// that fails (a stale lock), the export runs again with the build's own index settings,
+// whose message says what to do ("needs to be updated ... uv lock").
+func lockedExport(export []string, indexes []string) string {
+	if len(indexes) == 0 {
+		return shellWords(export)
+	}
+	offline := []string{"env"}
+	for _, k := range uvIndexEnv {
+		offline = append(offline, "-u", k)
+	}
+	offline = append(offline, export[0], export[1], "--offline", "--default-index", indexes[0])
+	for _, u := range indexes[1:] {
+		offline = append(offline, "--index", u)
+	}
+	offline = append(offline, export[2:]...)
+	return "{ " + shellWords(offline) + " 2>/dev/null || " + shellWords(export) + "; }"
 }
 
 // projectCommand installs the uv.lock project itself, non-editable, without its
@@ -363,7 +400,8 @@ func (c *converter) stepOptions(cmd command) []llb.RunOption {
 		run = append(run, llb.AddSecret(s[1], llb.SecretID(s[0]), llb.SecretOptional))
 	}
 	if cmd.tool == uv {
-		run = append(run, llb.AddMount(uvMount, c.uv.state, llb.SourcePath("/"), llb.Readonly))
+		run = append(run, llb.AddMount(uvMount, c.uv.state, llb.SourcePath("/"), llb.Readonly),
+			llb.AddMount(uvSettingsMount, c.uvSettings(), llb.Readonly))
 	}
 	if c.resolution != nil {
 		// Read by nothing: it puts the resolve steps into the graph that

@@ -20,6 +20,7 @@ import (
 // leaves the app layer cached; a ! line in .dockerignore brings dist/ back. What is left
 // out is not even sent to the daemon.
 func TestAppCopyLeavesOutWhatNeverBelongsInAnImage(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "entrypoint = [\"python\", \"app.py\"]\n", map[string]string{
 		"app.py":                            "import pkg.m; print(pkg.m.WORD)\n",
 		"pkg/__init__.py":                   "",
@@ -92,6 +93,7 @@ func largeExcluded(t *testing.T, dir string) string {
 // A .dockerignore that lists itself, as many do: what it lists still stays out of the
 // runner's /app (and out of the transfer), and the files the install reads are there.
 func TestDockerignoreThatListsItself(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"cowsay\", \"-t\", \"ignored\"]\n", map[string]string{
 		".dockerignore":    ".dockerignore\nsecrets/\nnotes.md\n",
 		"requirements.txt": "cowsay==6.1\n",
@@ -113,6 +115,7 @@ func TestDockerignoreThatListsItself(t *testing.T) {
 // reads its requirement files through dockerui's build context (the context is no local
 // directory of the client's), and the app comes from the tarball.
 func TestRemoteContextOverHTTP(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"Acaifile":         "python = \"3.12\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"app.py\"]\n",
 		"requirements.txt": "cowsay==6.1\n",

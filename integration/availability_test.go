@@ -17,6 +17,7 @@ import (
 // wheels only. A package that would compile on Alpine fails the test by name: the
 // examples' Acaifiles provide no build packages.
 func TestExamplesHaveMusllinuxWheels(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"hello", "lambda", "web"} {
 		dir := filepath.Join(bed.Repo, "examples", name)
 		a, err := spec.Parse("Acaifile", []byte(readHostFile(t, filepath.Join(dir, "Acaifile"))))

@@ -11,6 +11,7 @@ import (
 // the registry (mode=max); a second, empty buildkitd (its own state, as on another CI
 // machine) imports it, and the dependency install is CACHED there.
 func TestRegistryCacheAcrossDaemons(t *testing.T) {
+	t.Parallel()
 	// Requirements no earlier run had, so the first build really installs.
 	dir := project(t, bed.WithSyntax("# syntax=acai/frontend\nrequirements = \"requirements.txt\"\nentrypoint = [\"cowsay\", \"-t\", \"cached\"]\n"),
 		map[string]string{"requirements.txt": fmt.Sprintf("cowsay==6.1\n# %d\n", time.Now().UnixNano())})

@@ -13,6 +13,7 @@ import (
 // [runtime].image), not from named contexts; pip reaches the loopback index only through
 // the Acaifile's [build] keys, and each of those keys is the only way to one package.
 func TestEveryKeyOfTheContract(t *testing.T) {
+	t.Parallel()
 	acaifile := fmt.Sprintf(`# syntax=acai/frontend
 python = "3.11"
 alpine = "3.20"

@@ -20,6 +20,7 @@ import (
 // controls: BuildKit's own record of the request's build args in the provenance (why the
 // warning says to use a secret).
 func TestCredentialsReachNoExportedBlob(t *testing.T) {
+	t.Parallel()
 	const user, token = "ci", "tok-acai-7f3c9e1d"
 	private, err := bed.PrivateIndex(user, token)
 	if err != nil {
@@ -134,6 +135,7 @@ func writeHostFile(t *testing.T, p, content string) {
 // Credentials written into an index URL of the Acaifile are an error at their line that
 // says how to pass them, and the error does not repeat the secret.
 func TestCredentialsInTheAcaifileAreAnError(t *testing.T) {
+	t.Parallel()
 	out, err := syntaxBuild(t, "packages = [\"cowsay==6.1\"]\n[build]\nindex_url = \"https://ci:tok-acai-5b2e@pypi.example.com/simple/\"\n", nil)
 	if err == nil {
 		t.Fatalf("an index URL with credentials built:\n%s", out)

@@ -34,6 +34,7 @@ func noArm64Emulator(t *testing.T) {
 // its apk package are aarch64 ELF files, the apk request was made for aarch64 into the
 // target's root, its config says arm64, its user was added; the amd64 image runs.
 func TestCrossPlatformWithoutEmulation(t *testing.T) {
+	t.Parallel()
 	noArm64Emulator(t)
 	dir := project(t, `python = "3.12"
 packages = ["numpy==2.4.6", "simplejson==4.3.0"]
@@ -121,6 +122,7 @@ func wantMachine(t *testing.T, path string, machine elf.Machine) {
 // its requirement line and says what to do. It comes from the resolution, before any
 // install.
 func TestCrossBuildOfASourceOnlyPackage(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\nrequirements = \"requirements.txt\"\n",
 		map[string]string{"requirements.txt": "numpy==2.4.6\nawslambdaric==3.1.1\n"})
 	o := standinBuild(t, dir)
@@ -137,6 +139,7 @@ func TestCrossBuildOfASourceOnlyPackage(t *testing.T) {
 // cross = false runs the arm64 steps on arm64, which needs an emulator: here, with none,
 // the first of them (the venv) fails, where the same Acaifile with the default builds.
 func TestCrossFalseRunsTargetSteps(t *testing.T) {
+	t.Parallel()
 	noArm64Emulator(t)
 	acaifile := "python = \"3.12\"\npackages = [\"simplejson==4.3.0\"]\n"
 	o := standinBuild(t, project(t, acaifile+"[build]\ncross = false\n", nil))
@@ -157,6 +160,7 @@ func TestCrossFalseRunsTargetSteps(t *testing.T) {
 // (uv --target) and a uv.lock project (the locked export, then the project itself, built
 // as a pure-Python wheel on the build platform) for linux/arm64.
 func TestCrossBuildsOfTheLambdaExampleAndAUVProject(t *testing.T) {
+	t.Parallel()
 	noArm64Emulator(t)
 	o := standinBuild(t, example(t, "lambda"))
 	o.Opts = map[string]string{"platform": "linux/arm64"}

@@ -24,6 +24,7 @@ func syntaxBuild(t *testing.T, body string, files map[string]string) (string, er
 
 // A validation error reaches the user through BuildKit with the Acaifile line shown.
 func TestValidationErrorShowsTheAcaifileLine(t *testing.T) {
+	t.Parallel()
 	out, err := syntaxBuild(t, "python = \"3.12\"\npyton = \"3.12\"\n", nil)
 	if err == nil {
 		t.Fatalf("a misspelled key built:\n%s", out)
@@ -33,6 +34,7 @@ func TestValidationErrorShowsTheAcaifileLine(t *testing.T) {
 
 // A failing step is reported with the Acaifile line that asked for it.
 func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
+	t.Parallel()
 	out, err := syntaxBuild(t, "python = \"3.12\"\n\npackages = [\"no-such-project==1.0\"]\n", nil)
 	if err == nil {
 		t.Fatalf("an uninstallable requirement built:\n%s", out)
@@ -55,6 +57,7 @@ func TestFailingStepsPointAtTheirAcaifileLines(t *testing.T) {
 
 // --check: every rule, each at its line. Normal builds show the same findings as warnings.
 func TestCheckReportsEveryRule(t *testing.T) {
+	t.Parallel()
 	// The same Acaifile the spec's lint unit test checks.
 	dir := t.TempDir()
 	if err := testbed.CopyDir(filepath.Join(bed.Repo, "spec/testdata/every-rule"), dir); err != nil {
@@ -86,6 +89,7 @@ func TestCheckReportsEveryRule(t *testing.T) {
 
 // --call outline and --call targets.
 func TestOutlineAndTargets(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.13\"\n", nil)
 	var out outline.Outline
 	res := subrequest(t, dir, "frontend.outline", &out)
@@ -123,6 +127,7 @@ func subrequest(t *testing.T, dir, requestID string, v any) *testbed.Result {
 // BuildKit finds the `# syntax=` line behind the mark, acai skips it. A UTF-16 one
 // fails with an error that names the encoding.
 func TestByteOrderMark(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "\ufeff"+bed.WithSyntax("# syntax=acai/frontend\nentrypoint = [\"python\", \"-c\", \"print('bom ok')\"]\n"), nil)
 	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
 	wantContains(t, "output", run(t, res.Image), "bom ok")

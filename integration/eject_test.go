@@ -16,6 +16,7 @@ import (
 // The ejected Dockerfile, built by BuildKit's own Dockerfile frontend, gives the same
 // image config, files and behaviour as the Acaifile built by acai.
 func TestEjectedDockerfileBuildsTheSameImage(t *testing.T) {
+	t.Parallel()
 	acaifile := `python = "3.12"
 requirements = "requirements.txt"
 packages = ["cowsay==6.1"]

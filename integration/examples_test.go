@@ -14,6 +14,7 @@ import (
 // examples/web: an HTTP service, started as the image starts it, answers on its exposed
 // port as the non-root user.
 func TestWebExampleServesAsNonRoot(t *testing.T) {
+	t.Parallel()
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, example(t, "web")))
 	cfg := res.Config.Config
 	if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok {
@@ -45,6 +46,7 @@ done; exit 1`)
 // entrypoint runs the real runtime interface client against a Lambda Runtime API served
 // by the test, which sends one event and reads the response the handler computed.
 func TestLambdaExampleInvoked(t *testing.T) {
+	t.Parallel()
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, example(t, "lambda")))
 	cfg := res.Config.Config
 	wantSlice(t, "Entrypoint", cfg.Entrypoint, []string{"python", "-m", "awslambdaric"})
@@ -127,6 +129,7 @@ func jsonField(t *testing.T, doc, field string) string {
 // only what is asked for: without them, "cmake is not installed"), says so, and the
 // function answers an invocation.
 func TestLambdaOnAnAWSLambdaRICThatCompiles(t *testing.T) {
+	t.Parallel()
 	dir := example(t, "lambda")
 	if acaifile := readHostFile(t, filepath.Join(dir, "Acaifile")); strings.Contains(acaifile, "[build]") {
 		t.Fatalf("the Lambda example names build settings; this test is about needing none:\n%s", acaifile)

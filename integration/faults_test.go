@@ -17,6 +17,7 @@ import (
 // Eight builds of eight different Acaifiles at once on one daemon: each image is its own
 // (its entrypoint's output, its environment, its user), none takes another's.
 func TestConcurrentBuildsOfDifferentAcaifiles(t *testing.T) {
+	t.Parallel()
 	const n = 8
 	builds := make([]testbed.Build, n)
 	for i := range builds {
@@ -65,6 +66,7 @@ func TestConcurrentBuildsOfDifferentAcaifiles(t *testing.T) {
 // error, exports nothing, and the same state directory serves the next build once the
 // daemon is restarted.
 func TestDaemonKilledDuringTheInstall(t *testing.T) {
+	t.Parallel()
 	const marker = "6017" // `sleep 6017`: the install step, seen from the host
 	if err := bed.Index.PublishSdist(testbed.Sdist{Name: "acai-test-slow-build", Version: "1.0", Files: map[string]string{
 		// Static metadata (2.2, nothing dynamic): the resolver reads it without building.

@@ -15,6 +15,7 @@ import (
 // The user's path: examples/hello with `# syntax=<frontend image>` built by buildctl
 // through the Dockerfile frontend, which forwards to the acai image.
 func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
+	t.Parallel()
 	dir := example(t, "hello")
 	acaifile, _ := os.ReadFile(filepath.Join(dir, "Acaifile"))
 	setFile(t, dir, "Acaifile", bed.WithSyntax(string(acaifile)))
@@ -27,6 +28,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 // The frontend's Build function in-process, then an app-code-only change: the
 // dependency install must come from cache.
 func TestHelloExampleInProcessReusesDependencyInstall(t *testing.T) {
+	t.Parallel()
 	dir := example(t, "hello")
 	o := standinBuild(t, dir)
 	first := mustBuild(t, bed.BuildInProcess, o)

@@ -10,6 +10,7 @@ import (
 // STOPSIGNAL write them, and the running image answers its own health command; with no
 // `python` in the Acaifile, the context's .python-version picks the base image.
 func TestHealthcheckStopSignalAndPythonVersionFile(t *testing.T) {
+	t.Parallel()
 	dir := project(t, `entrypoint = ["python", "-m", "http.server", "8080"]
 stop_signal = "SIGINT"
 [healthcheck]
@@ -59,6 +60,7 @@ done; exit 1`)
 // command = "none" disables a healthcheck the base image defines (HEALTHCHECK NONE); a
 // bad .python-version fails at its own line.
 func TestHealthcheckNoneAndBadPythonVersionFile(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\n[healthcheck]\ncommand = \"none\"\n", nil)
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	if h := res.Config.Config.Healthcheck; h == nil || len(h.Test) != 1 || h.Test[0] != "NONE" {

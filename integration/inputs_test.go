@@ -16,6 +16,7 @@ import (
 // the install (pip reads it; for uv, the default, acai carries it over) and never lands
 // in a layer.
 func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
+	t.Parallel()
 	for _, installer := range []string{"pip", "uv"} {
 		t.Run(installer, func(t *testing.T) {
 			dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"from a private index\"]\n[build]\ninstaller = \""+installer+"\"\n", nil)
@@ -43,6 +44,7 @@ func TestPipConfSecretReachesPipAndNoLayer(t *testing.T) {
 
 // --no-cache re-runs every step, including the dependency install.
 func TestNoCacheRerunsTheInstall(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
 	o := standinBuild(t, dir)
 	mustBuild(t, bed.BuildInProcess, o)
@@ -57,6 +59,7 @@ func TestNoCacheRerunsTheInstall(t *testing.T) {
 // exports an index with one image per platform, each with the acai config. (Only
 // amd64 variants run here: there is no emulator and the stand-ins are amd64.)
 func TestSeveralPlatforms(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\"]\n", nil)
 	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"platform": "linux/amd64,linux/amd64/v2"}
@@ -123,6 +126,7 @@ func layersContain(t *testing.T, dir, s string) bool {
 // document, as the Dockerfile frontend does. The scanner is syft (sbom_test.go reads
 // what it finds).
 func TestSBOMAttestation(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
 	o := standinBuild(t, dir)
 	o.Opts = map[string]string{"attest:sbom": "generator=" + bed.SBOMScanner}
@@ -136,6 +140,7 @@ func TestSBOMAttestation(t *testing.T) {
 
 // --build-arg SOURCE_DATE_EPOCH sets the image's creation time, as for a Dockerfile.
 func TestSourceDateEpoch(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "packages = [\"cowsay==6.1\"]\n", nil)
 	o := standinBuild(t, dir)
 	o.Args["SOURCE_DATE_EPOCH"] = "1700000000"

@@ -18,6 +18,7 @@ var olderBuildKits = []string{"v0.12.5", "v0.22.0"}
 // hello and Lambda examples build through their # syntax line and run, and --check
 // answers.
 func TestOnTheBuildKitOfOlderDockerEngines(t *testing.T) {
+	t.Parallel()
 	for _, version := range olderBuildKits {
 		t.Run(version, func(t *testing.T) {
 			binary := filepath.Join(bed.Cache, "bin", "buildkitd-"+version)

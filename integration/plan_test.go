@@ -36,6 +36,7 @@ type planAnswer []struct {
 // adds, and the text says the same. The arm64 resolution runs on this amd64 machine's
 // build platform: nothing arm64 executes.
 func TestCallPlanOnTwoArchitectures(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\nrequirements = \"requirements.txt\"\n",
 		map[string]string{"requirements.txt": "awslambdaric==3.1.1\nnumpy==2.4.6\nPyYAML==6.0.3\n"})
 	var answer planAnswer
@@ -91,6 +92,7 @@ func TestCallPlanOnTwoArchitectures(t *testing.T) {
 // resolve's inputs come from those reads, so the build context is never uploaded for a
 // plan (and a build's resolve does not wait for the app's upload).
 func TestCallPlanDoesNotUploadTheApp(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\nrequirements = \"requirements.txt\"\n", map[string]string{
 		"requirements.txt": "-r base.txt\nPyYAML==6.0.3\n",
 		"base.txt":         "numpy==2.4.6\n",
@@ -116,6 +118,7 @@ func TestCallPlanDoesNotUploadTheApp(t *testing.T) {
 
 // --check warns at the requirement's line for each package that compiles on Alpine.
 func TestCheckWarnsWhatCompilesOnAlpine(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "requirements = \"requirements.txt\"\n",
 		map[string]string{"requirements.txt": "numpy==2.4.6\nawslambdaric==3.1.1\n"})
 	var results struct {
@@ -148,6 +151,7 @@ func TestCheckWarnsWhatCompilesOnAlpine(t *testing.T) {
 // for the target, and points at [build].apk. The package is made by the test (its
 // property: a C extension that needs a library no one installs), named so.
 func TestUnknownSourceBuildFailureNamesThePackage(t *testing.T) {
+	t.Parallel()
 	if err := bed.Index.PublishSdist(testbed.Sdist{Name: "acai-test-needs-libmissing", Version: "1.0", Files: map[string]string{
 		"setup.py": "from setuptools import setup, Extension\n" +
 			"setup(name='acai-test-needs-libmissing', version='1.0', ext_modules=[Extension('needs_libmissing', ['needs_libmissing.c'], libraries=['missing'])])\n",
@@ -174,6 +178,7 @@ func TestUnknownSourceBuildFailureNamesThePackage(t *testing.T) {
 // A pylock.toml is resolved for the target too (uv takes its packages as requirement
 // lines): its source build is planned like a requirement file's.
 func TestPylockSourceBuildIsPlanned(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "lock = \"pylock.toml\"\n", map[string]string{"requirements.in": "awslambdaric==3.1.1\nnumpy==2.4.6\n"})
 	uvRun(t, dir, "pip", "compile", "--quiet", "--no-deps", "--format", "pylock.toml", "--python-platform", "x86_64-unknown-linux-musl",
 		"--python-version", "3.12", "--output-file", "pylock.toml", "requirements.in")

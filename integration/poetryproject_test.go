@@ -32,6 +32,7 @@ func poetryProject(t *testing.T, acaifile string) string {
 // app-code change leaves the locked install CACHED. The ejected Dockerfile builds the
 // same.
 func TestPoetryLockProject(t *testing.T) {
+	t.Parallel()
 	dir := poetryProject(t, "entrypoint = [\"poetryapp\"]\n")
 	o := standinBuild(t, dir)
 	res := mustBuild(t, bed.BuildInProcess, o)
@@ -66,6 +67,7 @@ func TestPoetryLockProject(t *testing.T) {
 // A dependency group is selected by `build.groups`; a poetry.lock out of date with
 // pyproject.toml fails at the Acaifile's lock line, saying which command refreshes it.
 func TestPoetryGroupsAndStaleLock(t *testing.T) {
+	t.Parallel()
 	dir := poetryProject(t, "lock = \"poetry.lock\"\nentrypoint = [\"python\", \"-c\", \"import Cython; print('cython', Cython.__version__)\"]\n[build]\ngroups = [\"dev\"]\n")
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantContains(t, "output", run(t, res.Image), "cython 3.3.1")

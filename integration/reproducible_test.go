@@ -21,6 +21,7 @@ import (
 // (without them awslambdaric's __FILE__ strings differ). Nor does uv's uv_cache.json, a
 // build time in the project's dist-info, which acai drops.
 func TestCompiledPackagesAreReproducible(t *testing.T) {
+	t.Parallel()
 	compiled := project(t, bed.WithSyntax("requirements = \"requirements.txt\"\n"),
 		map[string]string{"requirements.txt": pyyamlFromSource + "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\n", "app.py": "print('app')\n"})
 	uvlock := uvProject(t, bed.WithSyntax("lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n"))

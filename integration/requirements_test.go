@@ -12,6 +12,7 @@ import (
 // constrained by constraints.txt (-c), both relative to it. The install step gets exactly
 // these files, and pip honours the constraints.
 func TestNestedRequirementAndConstraintFiles(t *testing.T) {
+	t.Parallel()
 	dir := project(t, `requirements = "requirements/prod.txt"
 entrypoint = ["python", "-c", "import importlib.metadata as m; print('versions', m.version('cowsay'), m.version('PyYAML'))"]
 `, map[string]string{
@@ -28,6 +29,7 @@ entrypoint = ["python", "-c", "import importlib.metadata as m; print('versions',
 // A local project named in a requirement file is installed (non-editable) from the
 // context; its own changes re-run the install, app-code changes do not.
 func TestLocalProjectInARequirementFile(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"requirements.txt":             "./libs/greet\n",
 		"libs/greet/pyproject.toml":    "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n[project]\nname = \"greet\"\nversion = \"1.0\"\n",
@@ -63,6 +65,7 @@ func TestLocalProjectInARequirementFile(t *testing.T) {
 // copy and the context transfer leave out by default: what pip opens comes back. And a
 // hash-pinned file, as pip-compile --generate-hashes writes it.
 func TestFindLinksDirectoryAndHashPinnedFile(t *testing.T) {
+	t.Parallel()
 	wheel := "cowsay-6.1-py3-none-any.whl"
 	dt, err := os.ReadFile(filepath.Join(bed.Cache, "pypi", wheel))
 	if err != nil {
@@ -97,6 +100,7 @@ func TestFindLinksDirectoryAndHashPinnedFile(t *testing.T) {
 // A missing included file is an error at the including line, shown with that file; an
 // editable install is refused with what to write instead.
 func TestRequirementFileErrorsPointAtTheirLine(t *testing.T) {
+	t.Parallel()
 	out, err := syntaxBuild(t, "requirements = \"reqs/prod.txt\"\n", map[string]string{"reqs/prod.txt": "cowsay==6.1\n-r base.txt\n"})
 	if err == nil {
 		t.Fatalf("a requirement file including a missing file built:\n%s", out)

@@ -18,6 +18,7 @@ func builderStandin(o map[string]string) map[string]string {
 // the scan finds libyaml-0.so.2, which neither the package bundles nor the runner base
 // has, so the runner asks apk for exactly its so: provider, next to the explicit apk list.
 func TestAutoDepsAddsTheProviderOfALinkedSystemLibrary(t *testing.T) {
+	t.Parallel()
 	dir := project(t, `python = "3.12"
 requirements = "requirements.txt"
 apk = ["tzdata"]
@@ -48,6 +49,7 @@ apk = ["yaml-dev"]
 
 // With auto_deps off, only the explicit apk list is asked for; the scan does not run.
 func TestAutoDepsOff(t *testing.T) {
+	t.Parallel()
 	dir := project(t, `requirements = "requirements.txt"
 apk = ["yaml"]
 [runtime]
@@ -72,6 +74,7 @@ const pyyamlFromSource = "--no-binary pyyaml\nPyYAML==6.0.3\n"
 // (the stand-in's apk shim installs what acai asks for and nothing else: without yaml-dev
 // it compiles without libyaml), and the runner gets libyaml.
 func TestKnownSourceBuildGetsItsBuildPackages(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "requirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-c\", \"import yaml; print('libyaml', yaml.__with_libyaml__)\"]\n",
 		map[string]string{"requirements.txt": pyyamlFromSource})
 	o := standinBuild(t, dir)
@@ -88,6 +91,7 @@ func TestKnownSourceBuildGetsItsBuildPackages(t *testing.T) {
 }
 
 func TestUserRootIsAnExplicitChoice(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "user = \"root\"\nentrypoint = [\"id\"]\n", map[string]string{"app.py": "print('hi')\n"})
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantEqual(t, "User", res.Config.Config.User, "root")
@@ -98,6 +102,7 @@ func TestUserRootIsAnExplicitChoice(t *testing.T) {
 }
 
 func TestNumericUserNeedsNoAccount(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "user = \"4242:4242\"\nentrypoint = [\"id\"]\n", map[string]string{"app.py": "print('hi')\n"})
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantEqual(t, "User", res.Config.Config.User, "4242:4242")

@@ -162,6 +162,7 @@ func wantEveryDistribution(t *testing.T, what string, doc spdxDoc, dists map[str
 // scan covers the dependency stage, compilers and all; acai's own document marks
 // awslambdaric as compiled from source, with what, and the wheels as wheels.
 func TestSBOMOfTheLambdaExampleWithSyft(t *testing.T) {
+	t.Parallel()
 	dir := example(t, "lambda")
 	setFile(t, dir, "requirements.txt", "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\n")
 	o := standinBuild(t, dir)
@@ -225,6 +226,7 @@ func TestSBOMOfTheLambdaExampleWithSyft(t *testing.T) {
 // A uv.lock project: syft's SBOM lists every distribution of the venv, the project
 // itself too, with its version; acai's document names the locked packages as wheels.
 func TestSBOMOfAUVProjectWithSyft(t *testing.T) {
+	t.Parallel()
 	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n[build]\nextras = [\"yaml\"]\n")
 	img, docs := sbomBuild(t, standinBuild(t, dir))
 	dists := distributions(t, img, "opt/venv/lib/python3*/site-packages/*.dist-info")

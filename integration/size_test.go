@@ -15,6 +15,7 @@ import (
 // asked for (gcc, libc6-dev, libyaml-dev for the hand-written runner's guesses), so the
 // byte figures include them, in Debian's sizes, not Alpine's.
 func TestRunnerSizeComparison(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"requirements.txt": pyyamlFromSource + "cowsay==6.1\n",
 		"app/__init__.py":  "",

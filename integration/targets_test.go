@@ -9,6 +9,7 @@ import (
 // --target builder outputs the ACAI image: the Python base plus the toolchain and
 // [build].apk. Published, it serves as another project's [build].image.
 func TestBuilderTargetIsAPublishableACAIImage(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\n[build]\napk = [\"postgresql-dev\"]\n", nil)
 	o := standinBuild(t, dir)
 	o.Target = "builder"
@@ -35,6 +36,7 @@ func TestBuilderTargetIsAPublishableACAIImage(t *testing.T) {
 // --target test installs the test requirements on top of the runner and runs
 // [test].command as the app user; a failing command fails the build.
 func TestTestTarget(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{"hello.py": "GREETING = 'hi'\n"}
 	passing := project(t, `packages = ["cowsay==6.1"]
 [test]
@@ -67,6 +69,7 @@ command = ["sh", "-c", "python -c 'import testhelper, hello' && id -un > /tmp/te
 }
 
 func TestUnknownTargetIsAnError(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "python = \"3.12\"\n", nil)
 	o := standinBuild(t, dir)
 	o.Target = "runtime"

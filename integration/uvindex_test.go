@@ -13,6 +13,7 @@ import (
 // pinned, hash-checked wheel. No step loads uv's image; the fetch is one step of its own,
 // cached on a rebuild. [build].uv_image selects the image instead.
 func TestUVComesFromThePythonIndex(t *testing.T) {
+	t.Parallel()
 	const acaifile = "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"uv from the index\"]\n"
 	o := standinBuild(t, project(t, bed.WithSyntax(acaifile), nil))
 	res := mustBuild(t, bed.BuildWithBuildctl, o)
@@ -46,6 +47,7 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 // its credentials) and the cause, after pip's own messages, and no script text in the
 // error. The index here is a loopback port nobody listens on.
 func TestUnreachableIndexNamesTheCause(t *testing.T) {
+	t.Parallel()
 	o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\n"), nil))
 	o.Args = map[string]string{"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
 	res, err := bed.BuildWithBuildctl(testContext(t), o)

@@ -65,6 +65,7 @@ func uvRun(t *testing.T, dir string, args ...string) {
 // the project itself, non-editable, its console script on PATH. An app-code change
 // re-runs only the project's install; the uv binary is in no layer.
 func TestUVLockProject(t *testing.T) {
+	t.Parallel()
 	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n[build]\nextras = [\"yaml\"]\n")
 	o := standinBuild(t, dir)
 	res := mustBuild(t, bed.BuildInProcess, o)
@@ -89,6 +90,7 @@ func TestUVLockProject(t *testing.T) {
 // A uv.lock out of date with pyproject.toml fails at the Acaifile's lock line, saying
 // which command refreshes it.
 func TestStaleUVLockFailsAtItsLine(t *testing.T) {
+	t.Parallel()
 	dir := uvProject(t, bed.WithSyntax("# syntax=acai/frontend\nlock = \"uv.lock\"\n"))
 	setFile(t, dir, "pyproject.toml", strings.Replace(greeterProject["pyproject.toml"], `["cowsay==6.1"]`, `["cowsay==6.1", "tzdata==2026.6"]`, 1))
 	o := standinBuild(t, dir)
@@ -103,6 +105,7 @@ func TestStaleUVLockFailsAtItsLine(t *testing.T) {
 // smallest Acaifile is its entrypoint. A PEP 751 pylock.toml installs too; and uv installs
 // requirement files when asked to.
 func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
+	t.Parallel()
 	dir := uvProject(t, "entrypoint = [\"greet\"]\n")
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)")
@@ -140,6 +143,7 @@ func noUVIn(t *testing.T, img *testbed.Image) {
 // The ejected Dockerfile of a uv.lock project, built by BuildKit's Dockerfile frontend,
 // installs the same packages and runs the same.
 func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
+	t.Parallel()
 	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n")
 	o := standinBuild(t, dir)
 	fromAcai := mustBuild(t, bed.BuildInProcess, o)
@@ -160,6 +164,7 @@ func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
 // pyproject.toml alone, then the project non-editable. --check warns that this is not
 // reproducible, at the [project] line of pyproject.toml.
 func TestPyprojectWithoutLock(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "entrypoint = [\"greet\"]\n[build]\ngroups = [\"dev\"]\n", greeterProject)
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pyproject.toml (no lock: resolved at build time)", "[deps] uv pip install --no-deps . (the project, non-editable)")
@@ -182,6 +187,7 @@ func TestPyprojectWithoutLock(t *testing.T) {
 // installed from their sources, non-editable. A change in the member's code leaves the
 // locked install CACHED.
 func TestUVWorkspace(t *testing.T) {
+	t.Parallel()
 	dir := project(t, "entrypoint = [\"greet\"]\n", map[string]string{
 		"pyproject.toml": `[project]
 name = "greeter"
@@ -228,4 +234,42 @@ build-backend = "setuptools.build_meta"
 		t.Errorf("a change in a member's code re-ran the locked install:\n%s", res.Log)
 	}
 	wantContains(t, "output", run(t, res.Image), "| member changed ")
+}
+
+// A uv.lock made against PyPI builds behind a mirror given the way CI systems give it
+// (--build-arg PIP_INDEX_URL or UV_INDEX_URL): a lock pins versions and hashes, not where
+// the files come from, so they come from the mirror, hash-checked. The mirror here is the
+// loopback index: the lock is made against it, then made to record PyPI, as a user's
+// does. A stale one still fails, saying to run uv lock.
+func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
+	t.Parallel()
+	pypiLock := func(t *testing.T) string {
+		dir := uvProject(t, bed.WithSyntax("lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n"))
+		lock := readHostFile(t, filepath.Join(dir, "uv.lock"))
+		setFile(t, dir, "uv.lock", strings.ReplaceAll(lock, bed.Index.Root, "https://pypi.org"))
+		if !strings.Contains(readHostFile(t, filepath.Join(dir, "uv.lock")), `source = { registry = "https://pypi.org/simple" }`) {
+			t.Fatalf("the lock does not record PyPI:\n%s", lock)
+		}
+		return dir
+	}
+	for _, arg := range []string{"PIP_INDEX_URL", "UV_INDEX_URL"} {
+		t.Run(arg, func(t *testing.T) {
+			o := standinBuild(t, pypiLock(t))
+			o.Args = map[string]string{arg: bed.Index.URL}
+			res := mustBuild(t, bed.BuildWithBuildctl, o)
+			wantContains(t, "output", run(t, res.Image), "| greetings |")
+		})
+	}
+	t.Run("stale", func(t *testing.T) {
+		dir := pypiLock(t)
+		setFile(t, dir, "pyproject.toml", strings.Replace(greeterProject["pyproject.toml"], `["cowsay==6.1"]`, `["cowsay==6.1", "tzdata==2026.6"]`, 1))
+		res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(t, dir))
+		if err == nil {
+			t.Fatal("a stale uv.lock built")
+		}
+		wantContains(t, "buildctl output", res.Log, "needs to be updated", `>>> lock = "uv.lock"`)
+		if strings.Contains(res.Log, "import configparser") {
+			t.Errorf("the error carries uvsettings.py's text:\n%s", res.Log)
+		}
+	})
 }

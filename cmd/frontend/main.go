@@ -80,6 +80,10 @@ func command(name string, args []string) error {
 				}
 			}
 		}
+		if a.LockKind() == spec.LockUV {
+			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
+			project.LockIndexes = spec.UVLockIndexes(lock)
+		}
 		if a.LockKind() == spec.LockPoetry {
 			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
 			if project.LockRequirements, err = a.PoetryRequirements(lock, pyproject); err != nil {

@@ -50,6 +50,7 @@ type Bed struct {
 	buildkitd *exec.Cmd
 	logs      *os.File
 	servers   []*http.Server
+	serversMu sync.Mutex // tests start servers (PrivateIndex) in parallel
 	closeOnce sync.Once
 }
 
@@ -163,7 +164,9 @@ func (b *Bed) serveAt(addr string, h http.Handler) (string, error) {
 		}
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	b.serversMu.Lock()
 	b.servers = append(b.servers, srv)
+	b.serversMu.Unlock()
 	go srv.Serve(l)
 	return l.Addr().String(), nil
 }
