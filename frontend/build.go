@@ -101,14 +101,13 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cf := spec.ContextFiles{Read: true, PythonVersion: files.data[spec.PythonVersionFile], Pyproject: files.data[spec.PyprojectFile]}
-	for _, f := range append(slices.Clone(spec.DetectedLocks), "pyproject.toml") {
-		if _, ok := files.data[f]; ok {
-			cf.Present = append(cf.Present, f)
-		}
-	}
+	cf := spec.ContextFilesFrom(func(name string) ([]byte, bool) { dt, ok := files.data[name]; return dt, ok })
 	if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
 		return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
+	}
+	// A uv.lock project's workspace members, now that the lock is known (named or detected).
+	if err := files.readWorkspace(ctx, bc, a); err != nil {
+		return nil, nil, nil, err
 	}
 	if a.LockKind() == spec.LockPylock {
 		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
@@ -239,7 +238,10 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 	out := make([]*plan.Plan, len(ps))
 	for i, p := range ps {
 		conv := cs.forPlatform(p)
-		if _, err := conv.build(ctx, target); err != nil {
+		if target == stageBuilder {
+			continue // the builder installs nothing: no plan
+		}
+		if _, _, err := conv.resolveFor(ctx, target); err != nil {
 			return nil, nil, withSource(err, cs.src.SourceMap)
 		}
 		out[i] = conv.plan
@@ -328,8 +330,26 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if target == stageBuilder {
 		return c.builderStage(ctx)
 	}
-	if err := c.setCross(target); err != nil {
+	builder, cmds, err := c.resolveFor(ctx, target)
+	if err != nil {
 		return nil, err
+	}
+	steps := c.steps()
+	deps := steps.depsStage(builder, c.crossInstalls(cmds))
+	c.depsState = &deps
+	runner, err := c.runnerStage(ctx, deps)
+	if err != nil || target == stageRunner {
+		return runner, err
+	}
+	return c.testStage(deps, runner), nil
+}
+
+// resolveFor resolves what a build of target installs (c.plan) and returns the builder
+// that plan needs and the dependency installs: all that --call plan and --check need,
+// with no stage of the image made.
+func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []command, error) {
+	if err := c.setCross(target); err != nil {
+		return nil, nil, err
 	}
 	steps := c.steps()
 	cmds := depsCommands(c.installSpec(), c.project, c.appExcludes)
@@ -342,20 +362,11 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if len(resolved) > 0 {
 		var err error
 		if steps.uv, err = steps.uvBinaries(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	builder, err := c.plannedBuilder(ctx, resolved)
-	if err != nil {
-		return nil, err
-	}
-	deps := steps.depsStage(builder, c.crossInstalls(cmds))
-	c.depsState = &deps
-	runner, err := c.runnerStage(ctx, deps)
-	if err != nil || target == stageRunner {
-		return runner, err
-	}
-	return c.testStage(deps, runner), nil
+	return builder, cmds, err
 }
 
 // plannedBuilder resolves what cmds install for the converter's platform (c.plan) and

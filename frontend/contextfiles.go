@@ -133,9 +133,6 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		}
 		pending = next
 	}
-	if err := cf.readWorkspace(ctx, bc, a); err != nil {
-		return nil, err
-	}
 	found, err := existingPaths(ctx, bc, paths)
 	if err != nil {
 		return nil, err
@@ -161,9 +158,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 // ([tool.uv.workspace]) and reads their pyproject.toml files, which uv reads to check
 // the lock: one more small solve, only for a workspace.
 func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) error {
-	// The lock named, or about to be detected (spec.ParseWithContext).
-	detected := a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0 && cf.data[spec.LockUV] != nil
-	if a.LockKind() != spec.LockUV && !detected {
+	if a.LockKind() != spec.LockUV {
 		return nil
 	}
 	dir := a.ProjectDir()

@@ -11,12 +11,14 @@ import (
 	"github.com/acai-build/acai/spec"
 )
 
-// Every example installs from musllinux_1_2 wheels alone on Alpine, on x86_64 and
+// A check of the examples and the pinned PyPI set, not of acai (which it never runs):
+// every example installs from musllinux_1_2 wheels alone on Alpine, on x86_64 and
 // aarch64, with the example's Python: pip resolves its requirements (dependencies
 // included) for those platforms against the pinned PyPI files on the loopback index,
 // wheels only. A package that would compile on Alpine fails the test by name: the
-// examples' Acaifiles provide no build packages.
-func TestExamplesHaveMusllinuxWheels(t *testing.T) {
+// examples' Acaifiles provide no build packages. acai's own builds of the examples are
+// in examples_test.go and cross_test.go.
+func TestPinnedSetHasMusllinuxWheelsForEveryExample(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"hello", "lambda", "web"} {
 		dir := filepath.Join(bed.Repo, "examples", name)

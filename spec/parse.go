@@ -74,6 +74,21 @@ type ContextFiles struct {
 	Pyproject []byte
 }
 
+// ContextFilesFrom are the ContextFiles of a build context whose root files read gives
+// (ok false: there is none): the one place that knows which files those are, for the
+// frontend (the files it read) and acai eject (the disk).
+func ContextFilesFrom(read func(name string) (data []byte, ok bool)) ContextFiles {
+	cf := ContextFiles{Read: true}
+	cf.PythonVersion, _ = read(PythonVersionFile)
+	cf.Pyproject, _ = read(PyprojectFile)
+	for _, f := range append(slices.Clone(DetectedLocks), PyprojectFile) {
+		if _, ok := read(f); ok {
+			cf.Present = append(cf.Present, f)
+		}
+	}
+	return cf
+}
+
 // DetectedLocks are the lock files acai finds by itself, in the order it looks for them.
 var DetectedLocks = []string{LockUV, LockPylock, LockPoetry}
 

@@ -53,16 +53,10 @@ func command(name string, args []string) error {
 		// As in a build, a .python-version beside the Acaifile picks the Python when the
 		// Acaifile does not (the Acaifile is read from the build context's root).
 		root := filepath.Dir(file)
-		files := spec.ContextFiles{Read: true}
-		if pv, err := os.ReadFile(filepath.Join(root, spec.PythonVersionFile)); err == nil {
-			files.PythonVersion = pv
-		}
-		for _, f := range append(spec.DetectedLocks, "pyproject.toml") {
-			if _, err := os.Stat(filepath.Join(root, f)); err == nil {
-				files.Present = append(files.Present, f)
-			}
-		}
-		files.Pyproject, _ = os.ReadFile(filepath.Join(root, spec.PyprojectFile))
+		files := spec.ContextFilesFrom(func(name string) ([]byte, bool) {
+			dt, err := os.ReadFile(filepath.Join(root, name))
+			return dt, err == nil
+		})
 		a, err := spec.ParseWithContext(file, dt, files)
 		if err != nil {
 			return err
