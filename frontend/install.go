@@ -29,7 +29,7 @@ var (
 		name: spec.InstallerPip, argPrefixes: []string{"PIP_"}, cacheDir: "/root/.cache/pip",
 		// Quiet warnings that do not apply in a build step.
 		env:     [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
-		secrets: [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}},
+		secrets: [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
 	}
 	uv = &installer{
 		// uv also gets pip's settings, which uvSettingsScript carries over.
@@ -41,8 +41,17 @@ var (
 			{"UV_LINK_MODE", "copy"},
 			{"UV_NO_PROGRESS", "1"},
 		},
-		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}},
+		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
 	}
+)
+
+// caBundleSecret is a PEM file of the certificates that sign the user's index (a proxy
+// that intercepts TLS, a company CA): --secret id=ca-bundle,src=FILE. pip (PIP_CERT) and
+// uv (SSL_CERT_FILE) of acai's steps trust it when it is given; a variable naming an
+// absent file would break them, so each step sets it only when the file is there.
+const (
+	caBundleSecret = "ca-bundle"
+	caBundleFile   = "/etc/acai/ca-bundle.pem"
 )
 
 // compileEnv is what every compile in an install gets. The builder's temporary source
@@ -86,10 +95,13 @@ const uvSettingsMount = "/acai/uvsettings"
 
 // argv is the step's command line: uv's runs through uvSettingsScript.
 func (c command) argv() []string {
-	if c.tool != uv {
-		return c.args
+	if c.tool == uv {
+		return append([]string{"python", uvSettingsMount + "/uvsettings.py"}, c.args...)
 	}
-	return append([]string{"python", uvSettingsMount + "/uvsettings.py"}, c.args...)
+	if c.tool == pip {
+		return append([]string{"/bin/sh", "-c", `[ ! -f ` + caBundleFile + ` ] || export PIP_CERT=` + caBundleFile + `; exec "$@"`, "acai-pip"}, c.args...)
+	}
+	return c.args
 }
 
 // uvSettings is the directory of uvSettingsScript, which each uv step mounts.

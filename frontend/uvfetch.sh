@@ -9,6 +9,10 @@ fi
 if [ -z "${PIP_EXTRA_INDEX_URL:-}" ] && [ -n "${UV_EXTRA_INDEX_URL:-${UV_INDEX:-}}" ]; then
   export PIP_EXTRA_INDEX_URL="${UV_EXTRA_INDEX_URL:-$UV_INDEX}"
 fi
+# A CA bundle given as the ca-bundle secret (install.go, caBundleSecret).
+if [ -f /etc/acai/ca-bundle.pem ]; then
+  export PIP_CERT=/etc/acai/ca-bundle.pem
+fi
 log=/tmp/acai-uv.log
 if ! python -m pip download --no-deps --only-binary :all: --require-hashes \
   --dest /tmp/acai-uv -r "$(dirname "$0")/acai-uv.txt" "$@" >"$log" 2>&1; then
@@ -30,7 +34,8 @@ elif "not a trusted or secure host" in log:
     cause = "it is plain HTTP on a host pip does not trust: use HTTPS, or --build-arg PIP_TRUSTED_HOST=" + (u.hostname or "")
 else:
     try:
-        urllib.request.urlopen(shown.rstrip("/") + "/uv/", timeout=20)
+        tls = ssl.create_default_context(cafile=os.environ.get("PIP_CERT"))
+        urllib.request.urlopen(shown.rstrip("/") + "/uv/", timeout=20, context=tls)
         cause = "see pip's messages above"
     except urllib.error.HTTPError as e:
         cause = "it answered HTTP %d" % e.code
@@ -39,7 +44,8 @@ else:
     except urllib.error.URLError as e:
         r = e.reason
         if isinstance(r, ssl.SSLCertVerificationError):
-            cause = "its TLS certificate is not trusted (%s; a proxy that intercepts TLS?)" % r.verify_message
+            cause = ("its TLS certificate is not trusted (%s): give the build the CA that signs it, "
+                     "--secret id=ca-bundle,src=ca.pem" % r.verify_message)
         elif isinstance(r, socket.gaierror):
             cause = "its host name does not resolve"
         elif isinstance(r, ConnectionRefusedError):

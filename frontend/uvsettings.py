@@ -27,4 +27,7 @@ for uv_name, value in settings.items():
             continue
         value = "1"
     os.environ.setdefault(uv_name, value)
+# A CA bundle given as the ca-bundle secret: what uv trusts (install.go, caBundleSecret).
+if os.path.isfile("/etc/acai/ca-bundle.pem"):
+    os.environ.setdefault("SSL_CERT_FILE", "/etc/acai/ca-bundle.pem")
 os.execv(sys.argv[1], sys.argv[1:])

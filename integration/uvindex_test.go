@@ -1,9 +1,23 @@
 package integration
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acai-build/acai/spec"
 )
@@ -45,21 +59,92 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 
 // An index the build cannot use fails it with one line that names the index (without
 // its credentials) and the cause, after pip's own messages, and no script text in the
-// error. The index here is a loopback port nobody listens on.
-func TestUnreachableIndexNamesTheCause(t *testing.T) {
+// error: a loopback port nobody listens on, a private index asked without credentials,
+// an HTTPS index whose certificate no CA the build has signed.
+func TestIndexFailuresNameTheCause(t *testing.T) {
 	t.Parallel()
-	o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\n"), nil))
-	o.Args = map[string]string{"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
-	res, err := bed.BuildWithBuildctl(testContext(t), o)
-	if err == nil {
-		t.Fatal("the build succeeded with an index nobody serves")
+	private, err := bed.PrivateIndex("ci", "tok-acai-5e2a")
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := err.Error()
-	if res != nil {
-		out = res.Log + out
+	tlsIndex, _ := tlsIndex(t)
+	for _, c := range []struct{ name, index, cause string }{
+		{"refused", "http://127.0.0.1:9/simple", "it refused the connection"},
+		{"401", private, "it answered HTTP 401: it wants credentials; give them with --secret id=netrc or --secret id=pip.conf"},
+		{"untrusted TLS", tlsIndex, "its TLS certificate is not trusted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\n"), nil))
+			o.Args = map[string]string{"PIP_INDEX_URL": c.index, "PIP_RETRIES": "0"}
+			res, err := bed.BuildWithBuildctl(testContext(t), o)
+			if err == nil {
+				t.Fatal("the build succeeded")
+			}
+			out := err.Error()
+			if res != nil {
+				out = res.Log + out
+			}
+			wantContains(t, "build output", out, "acai: fetching uv from the Python index "+c.index+" failed: "+c.cause)
+			if strings.Contains(out, "urllib") || strings.Contains(out, "import os") {
+				t.Errorf("the error carries script text:\n%s", out)
+			}
+		})
 	}
-	wantContains(t, "build output", out, "acai: fetching uv from the Python index http://127.0.0.1:9/simple failed: it refused the connection")
-	if strings.Contains(out, "urllib") || strings.Contains(out, "import os") {
-		t.Errorf("the error carries script text:\n%s", out)
+}
+
+// An index behind a certificate the build's images do not trust (a company CA, a proxy
+// that intercepts TLS) works with that CA given as the ca-bundle secret: uv comes from
+// it, the resolve and the install use it. The index is HTTPS on loopback with a
+// certificate of its own.
+func TestCABundleSecret(t *testing.T) {
+	t.Parallel()
+	index, ca := tlsIndex(t)
+	o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"trusted\"]\n"), nil))
+	o.Args = map[string]string{"PIP_INDEX_URL": index}
+	o.Secrets = map[string]string{"ca-bundle": ca}
+	res := mustBuild(t, bed.BuildWithBuildctl, o)
+	wantContains(t, "output", run(t, res.Image), "| trusted |")
+	if res.Image.Exists("/etc/acai") {
+		t.Error("the CA bundle's mount point reached the image")
 	}
+}
+
+// tlsIndex serves the loopback index's files over HTTPS on loopback, with a certificate
+// signed by a CA of its own (as a company's is: rustls, in uv, takes no self-signed leaf),
+// for the test's lifetime; it returns the simple-index URL and a PEM file of the CA.
+func tlsIndex(t *testing.T) (string, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "acai test bed CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.FileServer(http.Dir(bed.Index.Dir)))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL + "/simple", ca
 }
