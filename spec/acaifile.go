@@ -14,21 +14,21 @@ import (
 // The `doc` tags are the reference documentation of each key; the JSON Schema
 // (see Schema) is generated from them, so they are written once.
 type Acaifile struct {
-	Python       string            `toml:"python" doc:"Python version (\"3.X\"), one the official python:*-alpine* images exist for." default:"3.12"`
+	Python       string            `toml:"python" doc:"Python version (\"3.X\"), one the official python:*-alpine* images exist for (see the version table below). Without it, the first version in a .python-version file at the context's root (3.12, 3.12.7: its major.minor), as pyenv, uv and Railpack read it; an unusable one is an error at its line in that file." default:"3.12"`
 	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages; defaults to the newest release paired with python."`
 	Requirements StringList        `toml:"requirements" doc:"Requirement file(s) in the build context, as pip install -r takes them."`
 	Packages     []string          `toml:"packages" doc:"Inline requirement specifiers (PEP 508), e.g. \"requests==2.32.3\"."`
 	Lock         string            `toml:"lock" doc:"A lock file in the build context, installed exactly as locked by uv: uv.lock or poetry.lock (each with its pyproject.toml beside it; the project itself is then installed, non-editable) or pylock.toml (PEP 751). Default: uv.lock, pylock.toml or poetry.lock at the context's root when no requirements, packages or lock are named."`
 	APK          []string          `toml:"apk" doc:"Alpine packages the runner needs at run time (added with apk add --no-cache)."`
-	Entrypoint   Command           `toml:"entrypoint" doc:"Image ENTRYPOINT: a list (exec form) or a string (run with /bin/sh -c)."`
-	Cmd          Command           `toml:"cmd" doc:"Image CMD: a list (exec form) or a string (run with /bin/sh -c)."`
-	Workdir      string            `toml:"workdir" doc:"Absolute directory the application is copied to and runs in." default:"/app"`
-	App          []string          `toml:"app" doc:"Context paths or globs copied into workdir; default: the whole context minus .dockerignore and the Acaifile."`
+	Entrypoint   Command           `toml:"entrypoint" doc:"Image ENTRYPOINT: a list (exec form) or a string (run with /bin/sh -c). Default: the base image's."`
+	Cmd          Command           `toml:"cmd" doc:"Image CMD: a list (exec form) or a string (run with /bin/sh -c). Setting entrypoint drops the base image's CMD, as in a Dockerfile."`
+	Workdir      string            `toml:"workdir" doc:"Absolute directory the application is copied to and runs in (/var/task with the lambda layout)." default:"/app"`
+	App          []string          `toml:"app" doc:"Context paths or globs copied into workdir, keeping their paths. Default: the whole context minus .dockerignore, the Acaifile, the requirement files and what never belongs in an image (.git, .venv, __pycache__, ...: spec/app-excludes.txt)."`
 	Env          map[string]string `toml:"env" doc:"Environment variables of the image."`
 	User         string            `toml:"user" doc:"User the app runs as: a name, uid or uid:gid; \"root\" is allowed. Default: a non-root user (appuser, 10001) created in the runner."`
 	Expose       []Port            `toml:"expose" doc:"Exposed ports: 8080, \"8080/tcp\" or \"53/udp\"."`
 	Labels       map[string]string `toml:"labels" doc:"Image labels."`
-	StopSignal   string            `toml:"stop_signal" doc:"Signal that stops the container (STOPSIGNAL): a name such as \"SIGINT\" or \"SIGTERM\", or a number."`
+	StopSignal   string            `toml:"stop_signal" doc:"Signal that stops the container (STOPSIGNAL): a name such as \"SIGINT\" or \"SIGTERM\", or a number; gunicorn and uvicorn shut down gracefully on SIGINT, SIGTERM and SIGQUIT. Default: the base image's."`
 	Healthcheck  Healthcheck       `toml:"healthcheck" doc:"Image HEALTHCHECK: a command and how often it runs."`
 	Build        Build             `toml:"build" doc:"The ACAI builder stage."`
 	Runtime      Runtime           `toml:"runtime" doc:"The slim runner stage."`

@@ -465,7 +465,7 @@ func describeType(t reflect.Type) string {
 func typeHint(t reflect.Type) string {
 	switch {
 	case t == nil:
-		return "see the Acaifile reference in the README"
+		return "see the Acaifile reference, docs/reference.md"
 	case t.Kind() == reflect.String:
 		return `put the value in quotes, e.g. "3.12"`
 	case t.Kind() == reflect.Bool || t.Kind() == reflect.Pointer:
@@ -475,7 +475,7 @@ func typeHint(t reflect.Type) string {
 	case t.Kind() == reflect.Map:
 		return `write a table of quoted values, e.g. { KEY = "value" }`
 	}
-	return "see the Acaifile reference in the README"
+	return "see the Acaifile reference, docs/reference.md"
 }
 
 // closest is the valid key a typo most likely meant, or "" when none is close.

@@ -17,3 +17,14 @@ func TestShippedSchemaIsGenerated(t *testing.T) {
 		t.Fatal("schema/acaifile.schema.json is stale: run `go generate ./spec`")
 	}
 }
+
+// The shipped reference is exactly what Reference generates.
+func TestShippedReferenceIsGenerated(t *testing.T) {
+	shipped, err := os.ReadFile("../docs/reference.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shipped, Reference()) {
+		t.Fatal("docs/reference.md is stale: run `go generate ./spec`")
+	}
+}

@@ -178,7 +178,7 @@ func (a *Acaifile) fillDefaults() {
 		a.User = DefaultUser
 	}
 	if a.Build.Installer == "" {
-		// uv: the same real set installs in half the time (README, "Benchmarks"), and it
+		// uv: the same real set installs in half the time (BENCHMARKS.md), and it
 		// reads pip's index settings (frontend/uvsettings.py).
 		a.Build.Installer = InstallerUV
 	}

@@ -3,6 +3,7 @@
 //
 //	frontend eject [Acaifile]     print the equivalent multi-stage Dockerfile
 //	frontend schema [-o FILE]     print the Acaifile's JSON Schema
+//	frontend reference [-o FILE]  print the Acaifile reference (docs/reference.md)
 package main
 
 import (
@@ -41,6 +42,8 @@ func command(name string, args []string) error {
 	switch name {
 	case "schema":
 		text = spec.Schema()
+	case "reference":
+		text = spec.Reference()
 	case "eject":
 		file := "Acaifile"
 		if fs.NArg() > 0 {
@@ -86,7 +89,7 @@ func command(name string, args []string) error {
 		}
 		text = []byte(frontend.EjectProject(a, project))
 	default:
-		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`", name)
+		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`, or `reference [-o FILE]`", name)
 	}
 	if *out != "" {
 		return os.WriteFile(*out, text, 0o644)
