@@ -451,6 +451,8 @@ func describeType(t reflect.Type) string {
 		return "a string"
 	case reflect.Bool, reflect.Pointer:
 		return "true or false"
+	case reflect.Int:
+		return "an integer"
 	case reflect.Slice:
 		return "a list of strings"
 	case reflect.Map:

@@ -66,28 +66,16 @@ func writeTable(b *strings.Builder, title, doc string, t reflect.Type) {
 // isValueType reports whether t, a struct, is one value (a command), not a table of keys.
 func isValueType(t reflect.Type) bool { return t == reflect.TypeOf(Command{}) }
 
+// referenceType is how the reference names t: as errors describe it (describeType).
 func referenceType(t reflect.Type) string {
-	switch t {
-	case reflect.TypeOf(StringList{}):
-		return "string or list of strings"
-	case reflect.TypeOf(Command{}):
-		return "list (exec form) or string (shell form)"
-	case reflect.TypeOf([]Port{}):
+	if t == reflect.TypeOf([]Port{}) {
 		return "list of ports (8080, \"53/udp\")"
 	}
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool, reflect.Pointer:
-		return "boolean"
-	case reflect.Int:
-		return "integer"
-	case reflect.Slice:
-		return "list of strings"
-	case reflect.Map:
-		return "table of strings"
+	d := describeType(t)
+	for _, article := range []string{"a ", "an "} {
+		d = strings.TrimPrefix(d, article)
 	}
-	return t.Kind().String()
+	return d
 }
 
 func codeList(items []string) string {
