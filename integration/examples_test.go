@@ -34,7 +34,14 @@ done; exit 1`)
 		Path string `json:"path"`
 		UID  int    `json:"uid"`
 	}
-	if err := json.Unmarshal([]byte(lastLine(out)), &reply); err != nil {
+	// The server's access log (stderr, in the background) may come after the reply.
+	var replyLine string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "{") {
+			replyLine = line
+		}
+	}
+	if err := json.Unmarshal([]byte(replyLine), &reply); err != nil {
 		t.Fatalf("no JSON reply from the service: %v\n%s", err, out)
 	}
 	wantEqual(t, "path", reply.Path, "/health")

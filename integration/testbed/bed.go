@@ -46,6 +46,7 @@ type Bed struct {
 	FrontendBinarySize int64
 
 	scope     Scope
+	registry  http.Handler // the loopback registry, also served inside a Docker Engine's namespace
 	tmp       string
 	buildkitd *exec.Cmd
 	logs      *os.File
@@ -177,7 +178,8 @@ func (b *Bed) startRegistry() error {
 		return err
 	}
 	quiet := registry.Logger(nilLogger())
-	addr, err := b.serve(registry.New(quiet, registry.WithBlobHandler(registry.NewDiskBlobHandler(blobs))))
+	b.registry = registry.New(quiet, registry.WithBlobHandler(registry.NewDiskBlobHandler(blobs)))
+	addr, err := b.serve(b.registry)
 	b.Registry = addr
 	return err
 }
