@@ -111,6 +111,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	}
 	if a.LockKind() == spec.LockPylock {
 		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
+		files.lockHashedRequirements, _ = spec.PylockIndexRequirements(files.data[a.Lock])
 	}
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
@@ -227,7 +228,7 @@ func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 	a, files := cs.a, cs.files
 	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data, readFrom: files.readFrom,
 		project: Project{Installable: spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements,
-			LockIndexes: spec.UVLockIndexes(files.data[a.Lock]), Members: files.members},
+			LockHashedRequirements: files.lockHashedRequirements, LockIndexes: spec.UVLockIndexes(files.data[a.Lock]), Members: files.members},
 		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: cs.images}
 }
 

@@ -24,6 +24,10 @@ type Project struct {
 	// LockRequirements are a poetry.lock's packages as a requirement file (a pylock.toml's, for the resolver)
 	// (spec.PoetryRequirements), written into the Dockerfile.
 	LockRequirements []byte
+	// LockHashedRequirements are a pylock.toml's packages as hash-pinned requirement
+	// lines (spec.PylockIndexRequirements), installed from the build's index; nil: the
+	// lock is installed from the files it records.
+	LockHashedRequirements []byte
 	// LockIndexes are the indexes a uv.lock records (spec.UVLockIndexes): its export
 	// checks it against them, offline, whatever index the build installs from.
 	LockIndexes []string
@@ -75,6 +79,11 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		// As acai exports it: run `acai eject` again after `poetry lock`.
 		d.line("COPY <<'ACAI_LOCKED' /%s", poetryRequirementsFile)
 		d.heredocBody(string(p.LockRequirements), "ACAI_LOCKED")
+	}
+	if a.LockKind() == spec.LockPylock && p.LockHashedRequirements != nil {
+		// As acai writes it from the lock: run `acai eject` again after locking.
+		d.line("COPY <<'ACAI_LOCKED' /%s", pylockHashedFile)
+		d.heredocBody(string(p.LockHashedRequirements), "ACAI_LOCKED")
 	}
 	cmds := depsCommands(a, p, a.AppExcludes(nil, nil))
 	installs := slices.Clone(cmds)

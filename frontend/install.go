@@ -267,6 +267,10 @@ func unlockedProjectCommand(a *spec.Acaifile) command {
 // pylockRequirementsFile is a pylock.toml's packages as requirement lines, for the resolver.
 const pylockRequirementsFile = "acai-pylock.txt"
 
+// pylockHashedFile holds a pylock.toml's packages as hash-pinned requirement lines in
+// the install step.
+const pylockHashedFile = "acai-pylock-hashed.txt"
+
 // poetryRequirementsFile is the name of a poetry.lock's exported requirements in the
 // install step.
 const poetryRequirementsFile = "acai-poetry-lock.txt"
@@ -284,6 +288,13 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 	case spec.LockPylock:
 		cmd := command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
 			what: "uv pip install -r " + a.Lock, inputs: []string{a.Lock}, dir: requirementsMount, keys: []string{"lock"}, locked: true}
+		// A lock of index packages installs by hash from the build's index (a mirror of
+		// the one it records), not from the file URLs it records (spec.PylockIndexRequirements).
+		if p.LockHashedRequirements != nil {
+			cmd.args = append(install, "--no-deps", "--require-hashes", "-r", path.Join(requirementsMount, pylockHashedFile))
+			cmd.what += " (by hash, from the build's index)"
+			cmd.inputs, cmd.generated = nil, map[string][]byte{pylockHashedFile: p.LockHashedRequirements}
+		}
 		// uv pip compile takes no pylock.toml: it resolves the lock's packages as
 		// requirement lines (spec.PylockRequirements); without them, nothing is resolved.
 		if p.LockRequirements != nil {

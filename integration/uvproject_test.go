@@ -260,6 +260,22 @@ func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
 			wantContains(t, "output", run(t, res.Image), "| greetings |")
 		})
 	}
+	// A PEP 751 lock made against PyPI: its packages come from the mirror by hash, not
+	// from the file URLs it records (files.pythonhosted.org, unreachable behind a mirror).
+	t.Run("pylock.toml", func(t *testing.T) {
+		dir := uvProject(t, bed.WithSyntax("lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n"))
+		uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--output-file", "pylock.toml")
+		lock := strings.ReplaceAll(readHostFile(t, filepath.Join(dir, "pylock.toml")), bed.Index.Root, "https://pypi.org")
+		if !strings.Contains(lock, `index = "https://pypi.org/simple"`) {
+			t.Fatalf("the pylock.toml records no PyPI index:\n%s", lock)
+		}
+		setFile(t, dir, "pylock.toml", lock)
+		o := standinBuild(t, dir)
+		o.Args = map[string]string{"PIP_INDEX_URL": bed.Index.URL}
+		res := mustBuild(t, bed.BuildWithBuildctl, o)
+		wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml (by hash, from the build's index)")
+		wantContains(t, "output", run(t, res.Image), "pylock from the mirror")
+	})
 	t.Run("stale", func(t *testing.T) {
 		dir := pypiLock(t)
 		setFile(t, dir, "pyproject.toml", strings.Replace(greeterProject["pyproject.toml"], `["cowsay==6.1"]`, `["cowsay==6.1", "tzdata==2026.6"]`, 1))

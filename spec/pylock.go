@@ -13,11 +13,31 @@ import (
 // version control, or with no version, or a lock that does not parse (its install
 // reports that).
 func PylockRequirements(data []byte) (_ []byte, ok bool) {
+	return pylockLines(data, false)
+}
+
+// PylockIndexRequirements are a PEP 751 lock's packages as hash-pinned requirement lines
+// (name==version ; marker --hash=sha256:... for each of its files): what installs the
+// lock from whatever index the build is given (a company's mirror of the index the lock
+// records), checked against the lock's hashes. ok is false unless every package comes
+// from an index (its `index` key) with hashes: a lock of files from other places is
+// installed from them.
+func PylockIndexRequirements(data []byte) (_ []byte, ok bool) {
+	return pylockLines(data, true)
+}
+
+func pylockLines(data []byte, hashed bool) ([]byte, bool) {
+	type file struct {
+		Hashes map[string]string `toml:"hashes"`
+	}
 	var l struct {
 		Packages []struct {
 			Name      string         `toml:"name"`
 			Version   string         `toml:"version"`
 			Marker    string         `toml:"marker"`
+			Index     string         `toml:"index"`
+			Sdist     *file          `toml:"sdist"`
+			Wheels    []file         `toml:"wheels"`
 			Directory map[string]any `toml:"directory"`
 			Archive   map[string]any `toml:"archive"`
 			VCS       map[string]any `toml:"vcs"`
@@ -35,6 +55,22 @@ func PylockRequirements(data []byte) (_ []byte, ok bool) {
 		fmt.Fprintf(&b, "%s==%s", p.Name, p.Version)
 		if p.Marker != "" {
 			fmt.Fprintf(&b, " ; %s", p.Marker)
+		}
+		if hashed {
+			files := p.Wheels
+			if p.Sdist != nil {
+				files = append(files, *p.Sdist)
+			}
+			n := 0
+			for _, f := range files {
+				if h := f.Hashes["sha256"]; h != "" && !strings.ContainsAny(h, " \n") {
+					fmt.Fprintf(&b, " --hash=sha256:%s", h)
+					n++
+				}
+			}
+			if p.Index == "" || n == 0 {
+				return nil, false
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -32,6 +32,37 @@ marker = "sys_platform == 'win32'"
 	}
 }
 
+func TestPylockIndexRequirements(t *testing.T) {
+	lock := `lock-version = "1.0"
+[[packages]]
+name = "cowsay"
+version = "6.1"
+index = "https://pypi.org/simple"
+wheels = [{ url = "https://files.example/cowsay-6.1-py3-none-any.whl", hashes = { sha256 = "aa11" } }]
+[[packages]]
+name = "pyyaml"
+version = "6.0.3"
+marker = "sys_platform == 'linux'"
+index = "https://pypi.org/simple"
+sdist = { url = "https://files.example/pyyaml-6.0.3.tar.gz", hashes = { sha256 = "cc33" } }
+wheels = [{ url = "https://files.example/pyyaml-6.0.3-cp312.whl", hashes = { sha256 = "bb22" } }]
+`
+	got, ok := PylockIndexRequirements([]byte(lock))
+	want := "cowsay==6.1 --hash=sha256:aa11\npyyaml==6.0.3 ; sys_platform == 'linux' --hash=sha256:bb22 --hash=sha256:cc33\n"
+	if !ok || string(got) != want {
+		t.Errorf("PylockIndexRequirements = %q, %v\nwant %q", got, ok, want)
+	}
+	// A file from no index, or with no hash, is installed from where the lock says.
+	for _, bad := range []string{
+		strings.Replace(lock, `index = "https://pypi.org/simple"`+"\nwheels", "wheels", 1),
+		strings.Replace(lock, `, hashes = { sha256 = "aa11" }`, "", 1),
+	} {
+		if _, ok := PylockIndexRequirements([]byte(bad)); ok {
+			t.Errorf("installed from the index: %s", bad)
+		}
+	}
+}
+
 // FuzzPylockRequirements: any pylock.toml gives requirement lines, one pinned package a
 // line, or none (not resolved ahead); never a panic.
 func FuzzPylockRequirements(f *testing.F) {

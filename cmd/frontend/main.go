@@ -77,12 +77,14 @@ func command(name string, args []string) error {
 				}
 			}
 		}
-		if a.LockKind() == spec.LockUV {
-			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
+		lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
+		switch a.LockKind() {
+		case spec.LockUV:
 			project.LockIndexes = spec.UVLockIndexes(lock)
+		case spec.LockPylock:
+			project.LockHashedRequirements, _ = spec.PylockIndexRequirements(lock)
 		}
 		if a.LockKind() == spec.LockPoetry {
-			lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
 			if project.LockRequirements, err = a.PoetryRequirements(lock, pyproject); err != nil {
 				return err
 			}
