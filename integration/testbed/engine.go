@@ -49,7 +49,7 @@ var engineSeq atomic.Int64
 
 // StartEngine starts a Docker Engine with the given image store, its docker.io mirror
 // holding python:3.12-alpine3.24 (the runner stand-in, both platforms) and
-// acai/frontend:latest (the frontend image).
+// acai/frontend:latest and :1 (the frontend image).
 func (b *Bed) StartEngine(ctx context.Context, store string) (_ *Engine, err error) {
 	for _, bin := range []string{"dockerd", "containerd", "containerd-shim-runc-v2", "docker-buildx"} {
 		if _, err := os.Stat(filepath.Join(b.Cache, "bin", bin)); err != nil {
@@ -300,9 +300,9 @@ func listenIn(nsPath, addr string) (net.Listener, error) {
 // pushEngineImages puts the images an Engine's builds pull under their docker.io names
 // into the registry (the mirror serves docker.io's library/ and other repositories):
 // the runner stand-in as python:3.12-alpine3.24, the frontend image as
-// acai/frontend:latest.
+// acai/frontend:latest and :1 (the examples' release channel).
 func (b *Bed) pushEngineImages(ctx context.Context) error {
-	for src, dst := range map[string]string{b.RunnerStandin: "library/python:3.12-alpine3.24", b.Frontend: "acai/frontend:latest"} {
+	for dst, src := range map[string]string{"library/python:3.12-alpine3.24": b.RunnerStandin, "acai/frontend:latest": b.Frontend, "acai/frontend:1": b.Frontend} {
 		from, err := name.ParseReference(src, name.Insecure)
 		if err != nil {
 			return err
