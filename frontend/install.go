@@ -292,7 +292,6 @@ func lockCommand(a *spec.Acaifile, p Project) command {
 		// the one it records), not from the file URLs it records (spec.PylockIndexRequirements).
 		if p.LockHashedRequirements != nil {
 			cmd.args = append(install, "--no-deps", "--require-hashes", "-r", path.Join(requirementsMount, pylockHashedFile))
-			cmd.what += " (by hash, from the build's index)"
 			cmd.inputs, cmd.generated = nil, map[string][]byte{pylockHashedFile: p.LockHashedRequirements}
 		}
 		// uv pip compile takes no pylock.toml: it resolves the lock's packages as

@@ -273,7 +273,7 @@ func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
 		o := standinBuild(t, dir)
 		o.Args = map[string]string{"PIP_INDEX_URL": bed.Index.URL}
 		res := mustBuild(t, bed.BuildWithBuildctl, o)
-		wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml (by hash, from the build's index)")
+		wantContains(t, "progress", res.Log, "[deps] write acai-pylock-hashed.txt", "[deps] uv pip install -r pylock.toml")
 		wantContains(t, "output", run(t, res.Image), "pylock from the mirror")
 	})
 	t.Run("stale", func(t *testing.T) {
