@@ -252,10 +252,20 @@ func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
 		}
 		return dir
 	}
-	for _, arg := range []string{"PIP_INDEX_URL", "UV_INDEX_URL"} {
-		t.Run(arg, func(t *testing.T) {
+	pipConf := filepath.Join(t.TempDir(), "pip.conf")
+	setFile(t, filepath.Dir(pipConf), "pip.conf", "[global]\nindex-url = "+bed.Index.URL+"\n")
+	for _, c := range []struct {
+		name          string
+		args, secrets map[string]string
+	}{
+		{"PIP_INDEX_URL", map[string]string{"PIP_INDEX_URL": bed.Index.URL}, nil},
+		{"UV_INDEX_URL", map[string]string{"UV_INDEX_URL": bed.Index.URL}, nil},
+		{"UV_DEFAULT_INDEX", map[string]string{"UV_DEFAULT_INDEX": bed.Index.URL}, nil},
+		{"pip.conf secret", map[string]string{}, map[string]string{"pip.conf": pipConf}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			o := standinBuild(t, pypiLock(t))
-			o.Args = map[string]string{arg: bed.Index.URL}
+			o.Args, o.Secrets = c.args, c.secrets
 			res := mustBuild(t, bed.BuildWithBuildctl, o)
 			wantContains(t, "output", run(t, res.Image), "| greetings |")
 		})
