@@ -19,10 +19,15 @@ type Rule struct {
 
 // URL is where the rule is documented.
 func (r Rule) URL() string {
-	return "https://github.com/acai-build/acai/blob/main/docs/rules.md#" + strings.ToLower(r.Name)
+	return "https://github.com/acai-build/acai/blob/main/" + r.Page()
 }
 
-// The rule set. docs/rules.md documents each one; a test keeps the two in step.
+// Page is the rule's page in the repository: what it finds, why, a bad and a good Acaifile.
+func (r Rule) Page() string {
+	return "docs/rules/" + strings.ToLower(r.Name) + ".md"
+}
+
+// The rule set. docs/rules/ has a page for each one (Rule.Page); a test keeps the two in step.
 var (
 	RuleUnpinnedRequirement    = Rule{"UnpinnedRequirement", "Requirements should pin an exact version (==) so that rebuilds install the same code."}
 	RuleDevPackageAtRuntime    = Rule{"DevPackageAtRuntime", "Compilers and -dev packages belong in [build].apk, not in the runtime apk list."}

@@ -3,6 +3,8 @@ package spec
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,14 +76,37 @@ func TestLintCleanAcaifile(t *testing.T) {
 }
 
 // docs/rules.md documents every rule under its name.
+// Every rule has its page (Rule.Page, which --check links) with a bad and a good
+// Acaifile; where the linter needs nothing but the Acaifile, the bad one triggers the rule
+// and the good one does not.
 func TestEveryRuleIsDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../docs/rules.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	byAcaifileAlone := map[string]bool{"UnpinnedRequirement": true, "DevPackageAtRuntime": true, "RunsAsRoot": true,
+		"EndOfLifeBase": true, "DuplicatePackage": true, "NoDepsUnpinned": true}
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	for _, r := range Rules {
-		if !strings.Contains(string(doc), "## "+r.Name+"\n") {
-			t.Errorf("docs/rules.md has no section for %s", r.Name)
+		page, err := os.ReadFile("../" + r.Page())
+		if err != nil {
+			t.Errorf("%s has no page: %v", r.Name, err)
+			continue
+		}
+		examples := regexp.MustCompile("(?s)## (Bad|Good)\n\n```toml\n(.*?)```").FindAllStringSubmatch(string(page), -1)
+		if !strings.HasPrefix(string(page), "# "+r.Name+"\n") || len(examples) != 2 || examples[0][1] != "Bad" {
+			t.Errorf("%s: the page needs its title, then a Bad and a Good Acaifile", r.Page())
+			continue
+		}
+		if !byAcaifileAlone[r.Name] {
+			continue
+		}
+		for i, ex := range examples {
+			a, err := Parse("Acaifile", []byte(ex[2]))
+			if err != nil {
+				t.Errorf("%s: the %s example does not parse: %v", r.Page(), ex[1], err)
+				continue
+			}
+			found := slices.ContainsFunc(Lint(a, nil, now), func(f Finding) bool { return f.Rule == r })
+			if found != (i == 0) {
+				t.Errorf("%s: the %s example triggers %s: %v", r.Page(), ex[1], r.Name, found)
+			}
 		}
 	}
 }
