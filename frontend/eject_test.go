@@ -38,6 +38,10 @@ installer = "pip"
 	if got := strings.Join(args, " "); got != want {
 		t.Errorf("args = %s\nwant   %s", got, want)
 	}
+	// pip runs through a shell that points it at a CA bundle secret when one is given.
+	if got := cmd.argv(); len(got) < 4 || got[0] != "/bin/sh" || got[3] != "acai-pip" || strings.Join(got[4:], " ") != want {
+		t.Errorf("pip argv = %q", got)
+	}
 	if what != "pip install -r requirements.txt cowsay==6.1" {
 		t.Errorf("progress name = %q", what)
 	}

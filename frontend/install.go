@@ -22,14 +22,16 @@ type installer struct {
 	env         [][2]string // its settings for a build step
 	cacheDir    string      // its download and wheel cache, a cache mount
 	secrets     [][2]string // secret id → where it reads it: private index configuration
+	launcher    []string    // what runs the step's command line: uv's settings, pip's CA bundle
 }
 
 var (
 	pip = &installer{
 		name: spec.InstallerPip, argPrefixes: []string{"PIP_"}, cacheDir: "/root/.cache/pip",
 		// Quiet warnings that do not apply in a build step.
-		env:     [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
-		secrets: [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
+		env:      [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
+		secrets:  [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
+		launcher: []string{"/bin/sh", "-c", `[ ! -f ` + caBundleFile + ` ] || export PIP_CERT=` + caBundleFile + `; exec "$@"`, "acai-pip"},
 	}
 	uv = &installer{
 		// uv also gets pip's settings, which uvSettingsScript carries over.
@@ -41,7 +43,8 @@ var (
 			{"UV_LINK_MODE", "copy"},
 			{"UV_NO_PROGRESS", "1"},
 		},
-		secrets: [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
+		secrets:  [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
+		launcher: []string{"python", uvSettingsMount + "/uvsettings.py"},
 	}
 )
 
@@ -93,16 +96,9 @@ var uvSettingsScript string
 // a file, so that no error or process list carries its text.
 const uvSettingsMount = "/acai/uvsettings"
 
-// argv is the step's command line: uv's runs through uvSettingsScript.
-func (c command) argv() []string {
-	if c.tool == uv {
-		return append([]string{"python", uvSettingsMount + "/uvsettings.py"}, c.args...)
-	}
-	if c.tool == pip {
-		return append([]string{"/bin/sh", "-c", `[ ! -f ` + caBundleFile + ` ] || export PIP_CERT=` + caBundleFile + `; exec "$@"`, "acai-pip"}, c.args...)
-	}
-	return c.args
-}
+// argv is the step's command line, run by its tool's launcher (uv's through
+// uvSettingsScript, pip's through a shell that sets its CA bundle).
+func (c command) argv() []string { return slices.Concat(c.tool.launcher, c.args) }
 
 // uvSettings is the directory of uvSettingsScript, which each uv step mounts.
 func (c *converter) uvSettings() llb.State {
