@@ -20,8 +20,12 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 	acaifile, _ := os.ReadFile(filepath.Join(dir, "Acaifile"))
 	setFile(t, dir, "Acaifile", bed.WithSyntax(string(acaifile)))
 
+	// buildctl runs dockerfile.v0, which cannot read TOML: an acai image here
+	// means the directive ran the frontend image. Its "resolve image config"
+	// line is not asserted: BuildKit shows a resolve that concurrent builds
+	// share in the first build's progress only.
 	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, bed.Frontend, "[deps] uv pip install -r requirements.txt", "[runner] copy app")
+	wantContains(t, "progress", res.Log, "[deps] uv pip install -r requirements.txt", "[runner] copy app")
 	checkHelloImage(t, res.Image)
 }
 
