@@ -61,46 +61,14 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}, readFrom: map[string]llb.State{}}
 	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)
 	pending := slices.Clone(top)
-	// Read as they are, not as requirement files.
-	var plain []string
-	if _, set := a.Source.Span("python"); !set {
-		plain = append(plain, spec.PythonVersionFile)
-	}
-	switch {
-	case a.LockKind() == spec.LockUV: // its indexes are read (spec.UVLockIndexes)
-		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
-	case a.LockKind() == spec.LockPoetry: // exported here: read as well
-		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
-	case a.LockKind() == spec.LockPylock: // its packages are resolved for the target
-		plain = append(plain, a.Lock)
-	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
-		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
-		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)
-	}
+	plain := plainFiles(a)
 	pending = append(pending, plain...)
 	refs := map[string][]spec.Ref{}     // requirement file → what it names
 	includedBy := map[string]spec.Ref{} // included file → the line that first names it
 	var paths []spec.Ref                // local projects and --find-links directories
 	// Level 0 runs even with nothing to read: it also finds the virtual environments.
 	for level := 0; level == 0 || len(pending) > 0; level++ {
-		var st llb.State
-		var ref client.Reference
-		var err error
-		var contents [][]byte
-		var errs []error
-		if level == 0 {
-			// The first read also finds the virtual environments: one solve, not two,
-			// and the walk at the same time as the reads.
-			st, ref, err = solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
-			if err == nil {
-				var wg sync.WaitGroup
-				wg.Go(func() { contents, errs = readFiles(ctx, ref, pending) })
-				cf.venvs, err = findVenvs(ctx, ref)
-				wg.Wait()
-			}
-		} else if st, ref, err = solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files"); err == nil {
-			contents, errs = readFiles(ctx, ref, pending)
-		}
+		st, contents, errs, err := cf.readLevel(ctx, bc, level, pending)
 		if err != nil {
 			return nil, err
 		}
@@ -155,6 +123,53 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		return nil, err
 	}
 	return cf, nil
+}
+
+// plainFiles are the context files acai reads as they are, not as requirement files:
+// .python-version (when `python` is not set), the lock and its pyproject.toml, or, with
+// nothing to install named, the locks and pyproject.toml it looks for.
+func plainFiles(a *spec.Acaifile) []string {
+	var plain []string
+	if _, set := a.Source.Span("python"); !set {
+		plain = append(plain, spec.PythonVersionFile)
+	}
+	switch {
+	case a.LockKind() == spec.LockUV: // its indexes are read (spec.UVLockIndexes)
+		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.LockKind() == spec.LockPoetry: // exported here: read as well
+		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
+	case a.LockKind() == spec.LockPylock: // its packages are resolved for the target
+		plain = append(plain, a.Lock)
+	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
+		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
+		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)
+	}
+	return plain
+}
+
+// readLevel reads one level of requirement files (level 0: those the Acaifile names;
+// then what they include) in one solve of the context; the first also finds the
+// virtual environments, at the same time as the reads.
+func (cf *contextFiles) readLevel(ctx context.Context, bc *dockerui.Client, level int, pending []string) (llb.State, [][]byte, []error, error) {
+	if level > 0 {
+		st, ref, err := solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files")
+		if err != nil {
+			return st, nil, nil, err
+		}
+		contents, errs := readFiles(ctx, ref, pending)
+		return st, contents, errs, nil
+	}
+	st, ref, err := solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
+	if err != nil {
+		return st, nil, nil, err
+	}
+	var contents [][]byte
+	var errs []error
+	var wg sync.WaitGroup
+	wg.Go(func() { contents, errs = readFiles(ctx, ref, pending) })
+	cf.venvs, err = findVenvs(ctx, ref)
+	wg.Wait()
+	return st, contents, errs, err
 }
 
 // readWorkspace finds the members of a uv.lock project's workspace

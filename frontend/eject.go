@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/spec"
 )
 
@@ -43,14 +44,6 @@ const generatedStage = "acai-generated"
 // ejectedUVStage fetches uv in an ejected Dockerfile, as fetchUV does.
 const ejectedUVStage = "acai-uv"
 
-// ejectedUVSettings is the directory of the generated stage holding uvsettings.py,
-// which each uv step mounts at uvSettingsMount.
-const ejectedUVSettings = "acai-uvsettings"
-
-// ejectedCompilers is the directory of the generated stage holding the compiler
-// wrappers (compilerWrappers), which each install mounts at ccMount.
-const ejectedCompilers = "acai-cc"
-
 // EjectProject is Eject for an Acaifile with a lock, told about its project.
 func EjectProject(a *spec.Acaifile, p Project) string {
 	var d dockerfile
@@ -58,7 +51,49 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	d.line("#   acai eject > Dockerfile && docker buildx build .")
 	d.line("# The stages are acai's: builder, deps, scan, runner, test.")
 	d.line("")
-	// Without the resolution a build makes: the whole toolchain, as --target builder.
+	d.builder(a)
+	// The steps of the build model that install, as acai's LLB runs them, without the
+	// resolution a build makes (nil plan): the installs resolve as they run.
+	deps := installSteps(depsCommands(a, p, a.AppExcludes(nil, nil)), nil)
+	var test []model.Run
+	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
+		test = installSteps([]command{testCommand(a)}, nil)
+	}
+	var fetch []model.Run
+	if a.Build.UVImage == "" && slices.ContainsFunc(slices.Concat(deps, test), mountsUV) {
+		cmd := uvFetchCommand(a)
+		r := cmd.step(stageDeps, cmd.what)
+		r.Env = append(r.Env, [2]string{"ACAI_UV_OUT", uvOutMount})
+		fetch = []model.Run{r}
+	}
+	// Their generated files (compiler wrappers, uv's settings, exported locks) are
+	// written once, into the generated stage, which the steps mount.
+	d.generated(slices.Concat(fetch, deps, test))
+	for _, r := range fetch {
+		// As acai does: uv from the Python index, with pip's settings.
+		d.line("")
+		d.line("FROM %s AS %s", stageBuilder, ejectedUVStage)
+		d.line("RUN mkdir -p %s", uvOutMount)
+		d.run(r, a)
+	}
+	d.line("")
+	d.line("FROM %s AS %s", stageBuilder, stageDeps)
+	if a.Runtime.Layout == spec.LayoutVenv {
+		d.line("RUN %s", execForm([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))
+	}
+	for _, r := range deps {
+		d.run(r, a)
+	}
+	d.runner(a)
+	if a.Test.Command.IsSet() {
+		d.test(a, test)
+	}
+	return d.String()
+}
+
+// builder writes the builder stage. Without the resolution a build makes: the whole
+// toolchain, as --target builder.
+func (d *dockerfile) builder(a *spec.Acaifile) {
 	base, packages := a.BaseImage(), builderPackages(a)
 	if a.Build.Image != "" {
 		base = a.Build.Image
@@ -68,49 +103,10 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 		d.line("RUN %s", execForm(append([]string{"apk", "add", "--no-cache"}, packages...)))
 	}
 	d.line("")
-	d.line("FROM scratch AS %s", generatedStage)
-	for _, name := range compilerNames {
-		d.line("COPY --chmod=755 <<'ACAI_CC' /%s/%s", ejectedCompilers, name)
-		d.heredocBody(compilerWrapper, "ACAI_CC")
-	}
-	d.line("COPY <<'ACAI_UVSETTINGS' /%s/uvsettings.py", ejectedUVSettings)
-	d.heredocBody(uvSettingsScript, "ACAI_UVSETTINGS")
-	if a.LockKind() == spec.LockPoetry {
-		// As acai exports it: run `acai eject` again after `poetry lock`.
-		d.line("COPY <<'ACAI_LOCKED' /%s", poetryRequirementsFile)
-		d.heredocBody(string(p.LockRequirements), "ACAI_LOCKED")
-	}
-	if a.LockKind() == spec.LockPylock && p.LockHashedRequirements != nil {
-		// As acai writes it from the lock: run `acai eject` again after locking.
-		d.line("COPY <<'ACAI_LOCKED' /%s", pylockHashedFile)
-		d.heredocBody(string(p.LockHashedRequirements), "ACAI_LOCKED")
-	}
-	cmds := depsCommands(a, p, a.AppExcludes(nil, nil))
-	installs := slices.Clone(cmds)
-	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		installs = append(installs, testCommand(a))
-	}
-	fetchUV := a.Build.UVImage == "" && usesUV(installs)
-	if fetchUV {
-		for _, name := range []string{uvFetchFile, uvRequirementsFile} {
-			d.line("COPY <<'ACAI_UV' /%s", name)
-			d.heredocBody(string(uvFetchCommand(a).generated[name]), "ACAI_UV")
-		}
-		// As acai does: uv from the Python index, with pip's settings.
-		d.line("")
-		d.line("FROM %s AS %s", stageBuilder, ejectedUVStage)
-		d.line("ENV ACAI_UV_OUT=%s", uvOutMount)
-		d.line("RUN mkdir -p %s", uvOutMount)
-		d.install(uvFetchCommand(a), a)
-	}
-	d.line("")
-	d.line("FROM %s AS %s", stageBuilder, stageDeps)
-	if a.Runtime.Layout == spec.LayoutVenv {
-		d.line("RUN %s", execForm([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))
-	}
-	for _, cmd := range cmds {
-		d.install(cmd, a)
-	}
+}
+
+// runner writes the runner stage, and the scan stage it reads.
+func (d *dockerfile) runner(a *spec.Acaifile) {
 	d.line("")
 	d.line("FROM %s AS runner-base", a.RunnerImage())
 	if a.AutoDepsEnabled() {
@@ -139,6 +135,12 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	d.line("COPY --from=%s %s %s", stageDeps, a.DepsDir(), a.DepsDir())
 	d.line("WORKDIR %s", a.Workdir)
 	d.line("COPY %s", appCopyArgs(a))
+	d.imageConfig(a)
+}
+
+// imageConfig writes the runner's image config: environment, labels, ports, user,
+// entrypoint, command, stop signal and healthcheck, as runnerConfig sets them.
+func (d *dockerfile) imageConfig(a *spec.Acaifile) {
 	for _, kv := range runtimeEnv(a, "$PATH") {
 		d.line("ENV %s=%s", kv[0], quote(kv[1]))
 	}
@@ -167,21 +169,23 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	} else if h.IsSet() {
 		d.line("HEALTHCHECK %s", healthcheckInstruction(h))
 	}
-	if a.Test.Command.IsSet() {
-		d.line("")
-		d.line("FROM %s AS test-deps", stageDeps)
-		if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-			d.install(requirementsCommand(a, a.Test.Requirements, a.Test.Packages), a)
-		}
-		d.line("")
-		d.line("FROM %s AS %s", stageRunner, stageTest)
-		d.line("COPY --from=test-deps %s %s", a.DepsDir(), a.DepsDir())
-		d.line("RUN %s", execForm(a.Test.Command.Argv()))
-		d.line("")
-		d.line("# The default target is the runner, as for acai.")
-		d.line("FROM %s", stageRunner)
+}
+
+// test writes the test stage: the runner with the test requirements' install steps,
+// running [test].command; the runner stays the default target.
+func (d *dockerfile) test(a *spec.Acaifile, installs []model.Run) {
+	d.line("")
+	d.line("FROM %s AS test-deps", stageDeps)
+	for _, r := range installs {
+		d.run(r, a)
 	}
-	return d.String()
+	d.line("")
+	d.line("FROM %s AS %s", stageRunner, stageTest)
+	d.line("COPY --from=test-deps %s %s", a.DepsDir(), a.DepsDir())
+	d.line("RUN %s", execForm(a.Test.Command.Argv()))
+	d.line("")
+	d.line("# The default target is the runner, as for acai.")
+	d.line("FROM %s", stageRunner)
 }
 
 // healthcheckInstruction is HEALTHCHECK's options and command for an enabled healthcheck.
@@ -216,50 +220,97 @@ func (d *dockerfile) heredocBody(script, end string) {
 	d.line("\n%s", end)
 }
 
-// install writes an install step as acai's LLB has it: the inputs bound at their mount
-// paths, the project's sources, uv (fetched by the uv stage, or [build].uv_image), the tool's cache, the
-// optional credentials secrets and SSH agent.
-func (d *dockerfile) install(cmd command, a *spec.Acaifile) {
-	for _, kv := range cmd.env() {
+// generated writes the generated stage: every file the steps generate, at the path
+// their mounts read it from (generatedPath).
+func (d *dockerfile) generated(runs []model.Run) {
+	d.line("FROM scratch AS %s", generatedStage)
+	written := map[string]bool{}
+	for _, r := range runs {
+		for _, m := range r.Mounts {
+			if m.Files == nil {
+				continue
+			}
+			for _, f := range m.Files.Generated {
+				p := generatedPath(m, f)
+				if written[p] {
+					continue
+				}
+				written[p] = true
+				chmod := ""
+				if f.FileMode() != 0o644 {
+					chmod = fmt.Sprintf("--chmod=%o ", f.FileMode())
+				}
+				d.line("COPY %s<<'ACAI_FILE' %s", chmod, p)
+				d.heredocBody(string(f.Data), "ACAI_FILE")
+			}
+		}
+	}
+}
+
+// generatedPath is where the generated stage holds f of mount m: a tree of its own
+// (compiler wrappers, uv's settings) in a directory named after its mount point
+// (/acai/cc: /acai-cc), a file beside the requirement files at the root.
+func generatedPath(m model.Mount, f model.File) string {
+	if m.Files.Name != "" {
+		return path.Join("/", strings.ReplaceAll(strings.Trim(m.Target, "/"), "/", "-"), f.Path)
+	}
+	return path.Join("/", f.Path)
+}
+
+// run writes a step of the build model as a RUN instruction: its environment, the build
+// args it reads, and its mounts: the inputs bound at their mount paths, generated files
+// from the generated stage, the project's sources, uv (fetched by the uv stage, or
+// [build].uv_image), the tool's cache, the optional secrets and the SSH agent.
+func (d *dockerfile) run(r model.Run, a *spec.Acaifile) {
+	for _, kv := range r.Env {
 		d.line("ENV %s=%s", kv[0], kv[1])
 	}
+	reads := &tool{argPrefixes: r.ArgPrefixes}
 	var names []string
 	for _, b := range buildArgs {
-		if !strings.Contains(b.name, "*") && cmd.tool.reads(b.name) {
+		if !strings.Contains(b.name, "*") && reads.reads(b.name) {
 			names = append(names, b.name)
 		}
 	}
 	if len(names) > 0 {
 		d.line("ARG %s", strings.Join(names, " "))
 	}
-	mounts := []string{}
-	for _, f := range cmd.inputs {
-		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,source=%s,target=%s,rw", f, path.Join(requirementsMount, f)))
-	}
-	for _, name := range slices.Sorted(maps.Keys(cmd.generated)) {
-		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, name, path.Join(requirementsMount, name)))
-	}
-	if cmd.project != nil {
-		mounts = append(mounts, "--mount=type=bind,target="+projectMount+",rw")
-	}
-	switch {
-	case cmd.tool == uv && a.Build.UVImage != "":
-		mounts = append(mounts, "--mount=from="+a.Build.UVImage+",source=/,target="+uvMount)
-	case cmd.tool == uv:
-		mounts = append(mounts, "--mount=from="+ejectedUVStage+",source="+uvOutMount+",target="+uvMount)
-	}
-	if cmd.tool == uv {
-		mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedUVSettings, uvSettingsMount))
-	}
-	mounts = append(mounts, fmt.Sprintf("--mount=type=bind,from=%s,source=/%s,target=%s", generatedStage, ejectedCompilers, ccMount))
-	mounts = append(mounts, fmt.Sprintf("--mount=type=cache,id=acai-%s,target=%s", cmd.tool.name, cmd.tool.cacheDir))
-	for _, s := range cmd.tool.secrets {
-		mounts = append(mounts, fmt.Sprintf("--mount=type=secret,id=%s,target=%s", s[0], s[1]))
+	var mounts []string
+	for _, m := range r.Mounts {
+		mounts = append(mounts, dockerfileMounts(m, a)...)
 	}
 	mounts = append(mounts, "--mount=type=ssh")
 	// As in acai's step: the tool runs where acai runs it (the context's root for pip).
-	d.line("WORKDIR %s", cmd.dir)
-	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(cmd.argv()))
+	d.line("WORKDIR %s", r.Dir)
+	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(r.Args))
+}
+
+// dockerfileMounts are a model mount as RUN --mount flags.
+func dockerfileMounts(m model.Mount, a *spec.Acaifile) []string {
+	switch {
+	case m.Files != nil && m.Files.Name != "":
+		return []string{fmt.Sprintf("--mount=type=bind,from=%s,source=%s,target=%s", generatedStage, path.Dir(generatedPath(m, model.File{Path: "x"})), m.Target)}
+	case m.Files != nil:
+		var out []string
+		for _, f := range m.Files.Context {
+			out = append(out, fmt.Sprintf("--mount=type=bind,source=%s,target=%s,rw", f, path.Join(m.Target, f)))
+		}
+		for _, f := range m.Files.Generated {
+			out = append(out, fmt.Sprintf("--mount=type=bind,from=%s,source=%s,target=%s", generatedStage, generatedPath(m, f), path.Join(m.Target, f.Path)))
+		}
+		return out
+	case m.Project != nil:
+		return []string{"--mount=type=bind,target=" + m.Target + ",rw"}
+	case m.Tool == model.ToolUV && a.Build.UVImage != "":
+		return []string{"--mount=from=" + a.Build.UVImage + ",source=/,target=" + m.Target}
+	case m.Tool == model.ToolUV:
+		return []string{"--mount=from=" + ejectedUVStage + ",source=" + uvOutMount + ",target=" + m.Target}
+	case m.Cache != "":
+		return []string{fmt.Sprintf("--mount=type=cache,id=%s,target=%s", m.Cache, m.Target)}
+	case m.Secret != "":
+		return []string{fmt.Sprintf("--mount=type=secret,id=%s,target=%s", m.Secret, m.Target)}
+	}
+	return nil
 }
 
 // appCopyArgs copies what acai's app copy selects: the context minus the build files,

@@ -8,34 +8,82 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/acai-build/acai/model"
+	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 )
 
-// installer is one tool that installs Python packages into the dependency directory:
-// what the install step needs to run it. The stages call install with a command; only
-// this file knows pip from uv.
-type installer struct {
+// installer is one tool that installs Python packages into the dependency directory,
+// pip or uv: what its steps run and run with. Only the two types behind it know pip
+// from uv; the steps ask it.
+type installer interface {
+	// Tool is what every step of the installer runs with: its settings, cache, secrets
+	// and mounts.
+	Tool() *tool
+	// InstallArgs is the command line that installs into a's dependency directory (the
+	// venv's Python, or the Lambda task root), up to its sources.
+	InstallArgs(a *spec.Acaifile) []string
+	// NoBinary are its options that build these packages from source.
+	NoBinary(names []string) []string
+}
+
+// tool is what a step of an installer runs with.
+type tool struct {
 	name        string      // progress names and cache ids
+	what        string      // its install in progress names: "uv pip install"
 	argPrefixes []string    // the build args it reads (PIP_, UV_), passed as its environment
 	env         [][2]string // its settings for a build step
 	cacheDir    string      // its download and wheel cache, a cache mount
 	secrets     [][2]string // secret id → where it reads it: private index configuration
 	launcher    []string    // what runs the step's command line: uv's settings, pip's CA bundle
+	mounts      []model.Mount
+}
+
+type pipInstaller struct{ tool }
+
+type uvInstaller struct{ tool }
+
+func (p *pipInstaller) Tool() *tool { return &p.tool }
+func (u *uvInstaller) Tool() *tool  { return &u.tool }
+
+func (p *pipInstaller) InstallArgs(a *spec.Acaifile) []string {
+	args := []string{"python", "-m", "pip"}
+	if a.Runtime.Layout == spec.LayoutVenv {
+		args = append(args, "--python", spec.VenvDir+"/bin/python", "install")
+	} else {
+		args = append(args, "install", "--target", a.DepsDir())
+	}
+	return append(args, "--prefer-binary", "--no-warn-script-location")
+}
+
+func (u *uvInstaller) InstallArgs(a *spec.Acaifile) []string {
+	return append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
+}
+
+func (p *pipInstaller) NoBinary(names []string) []string {
+	return []string{"--no-binary", strings.Join(names, ",")}
+}
+
+func (u *uvInstaller) NoBinary(names []string) []string {
+	var out []string
+	for _, name := range names {
+		out = append(out, "--no-binary", name)
+	}
+	return out
 }
 
 var (
-	pip = &installer{
-		name: spec.InstallerPip, argPrefixes: []string{"PIP_"}, cacheDir: "/root/.cache/pip",
+	pip = &pipInstaller{tool{
+		name: spec.InstallerPip, what: "pip install", argPrefixes: []string{"PIP_"}, cacheDir: "/root/.cache/pip",
 		// Quiet warnings that do not apply in a build step.
 		env:      [][2]string{{"PIP_DISABLE_PIP_VERSION_CHECK", "1"}, {"PIP_ROOT_USER_ACTION", "ignore"}},
 		secrets:  [][2]string{{"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
 		launcher: []string{"/bin/sh", "-c", `[ ! -f ` + caBundleFile + ` ] || export PIP_CERT=` + caBundleFile + `; exec "$@"`, "acai-pip"},
-	}
-	uv = &installer{
+	}}
+	uv = &uvInstaller{tool{
 		// uv also gets pip's settings, which uvSettingsScript carries over.
-		name: spec.InstallerUV, argPrefixes: []string{"UV_", "PIP_"}, cacheDir: "/root/.cache/uv",
+		name: spec.InstallerUV, what: "uv pip install", argPrefixes: []string{"UV_", "PIP_"}, cacheDir: "/root/.cache/uv",
 		env: [][2]string{
 			// The base image's Python is the only Python.
 			{"UV_PYTHON_DOWNLOADS", "never"},
@@ -45,7 +93,12 @@ var (
 		},
 		secrets:  [][2]string{{"uv.toml", "/etc/uv/uv.toml"}, {"pip.conf", "/etc/pip.conf"}, {"netrc", "/root/.netrc"}, {caBundleSecret, caBundleFile}},
 		launcher: []string{"python", uvSettingsMount + "/uvsettings.py"},
-	}
+		mounts: []model.Mount{
+			{Target: uvMount, Tool: model.ToolUV, Readonly: true},
+			{Target: uvSettingsMount, Readonly: true, Files: &model.Files{Name: "uv's settings from pip's (uvsettings.py)",
+				Generated: []model.File{{Path: "uvsettings.py", Data: []byte(uvSettingsScript)}}}},
+		},
+	}}
 )
 
 // caBundleSecret is a PEM file of the certificates that sign the user's index (a proxy
@@ -74,17 +127,16 @@ var compilerWrapper string
 var compilerNames = []string{"gcc", "g++"}
 
 // compilerWrappers is the directory of compiler wrappers an install step mounts.
-func (c *converter) compilerWrappers() llb.State {
-	script := []byte(compilerWrapper)
-	fa := llb.Mkfile("/"+compilerNames[0], 0o755, script)
-	for _, name := range compilerNames[1:] {
-		fa = fa.Mkfile("/"+name, 0o755, script)
+func compilerWrappers() *model.Files {
+	f := &model.Files{Name: "compilers mapping the build directories (reproducible builds)"}
+	for _, name := range compilerNames {
+		f.Generated = append(f.Generated, model.File{Path: name, Data: []byte(compilerWrapper), Mode: 0o755})
 	}
-	return llb.Scratch().File(fa, c.opts(stageDeps, "compilers mapping the build directories (reproducible builds)")...)
+	return f
 }
 
 // env is the step's environment: the tool's settings, then compileEnv.
-func (c command) env() [][2]string { return slices.Concat(c.tool.env, compileEnv) }
+func (c command) env() [][2]string { return slices.Concat(c.tool.Tool().env, compileEnv) }
 
 // uvSettingsScript runs uv with a pip user's index settings (PIP_* build args, a pip.conf
 // secret) carried over, so that switching the installer keeps a private index working.
@@ -98,20 +150,14 @@ const uvSettingsMount = "/acai/uvsettings"
 
 // argv is the step's command line, run by its tool's launcher (uv's through
 // uvSettingsScript, pip's through a shell that sets its CA bundle).
-func (c command) argv() []string { return slices.Concat(c.tool.launcher, c.args) }
-
-// uvSettings is the directory of uvSettingsScript, which each uv step mounts.
-func (c *converter) uvSettings() llb.State {
-	return llb.Scratch().File(llb.Mkfile("/uvsettings.py", 0o644, []byte(uvSettingsScript)),
-		c.opts(stageDeps, "uv's settings from pip's (uvsettings.py)")...)
-}
+func (c command) argv() []string { return slices.Concat(c.tool.Tool().launcher, c.args) }
 
 // reads reports whether the tool reads the build arg name.
-func (t *installer) reads(name string) bool {
+func (t *tool) reads(name string) bool {
 	return slices.ContainsFunc(t.argPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
-func installerNamed(name string) *installer {
+func installerNamed(name string) installer {
 	if name == spec.InstallerUV {
 		return uv
 	}
@@ -122,7 +168,7 @@ func installerNamed(name string) *installer {
 // name, the context paths it reads (mounted at requirementsMount) and whether it reads
 // the whole project (mounted at projectMount).
 type command struct {
-	tool    *installer
+	tool    installer
 	args    []string
 	what    string
 	inputs  []string
@@ -196,19 +242,7 @@ func indexOptions(b spec.Build) []string {
 // installer.
 func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 	tool := installerNamed(a.Build.Installer)
-	var args []string
-	if tool == uv {
-		args = append([]string{uvMount + "/uv", "pip", "install"}, target(a)...)
-		args = append(args, "--compile-bytecode")
-	} else {
-		args = []string{"python", "-m", "pip"}
-		if a.Runtime.Layout == spec.LayoutVenv {
-			args = append(args, "--python", spec.VenvDir+"/bin/python", "install")
-		} else {
-			args = append(args, "install", "--target", a.DepsDir())
-		}
-		args = append(args, "--prefer-binary", "--no-warn-script-location")
-	}
+	args := tool.InstallArgs(a)
 	args = append(args, indexOptions(a.Build)...)
 	var desc, sources, resolve []string
 	for _, f := range files {
@@ -224,11 +258,7 @@ func requirementsCommand(a *spec.Acaifile, files, specs []string) command {
 		resolveFiles = map[string][]byte{packagesFile: []byte(strings.Join(specs, "\n") + "\n")}
 		resolve = append(resolve, path.Join(requirementsMount, packagesFile))
 	}
-	what := "pip install "
-	if tool == uv {
-		what = "uv pip install "
-	}
-	return command{tool: tool, args: append(args, sources...), what: what + strings.Join(desc, " "), inputs: files, dir: requirementsMount,
+	return command{tool: tool, args: append(args, sources...), what: tool.Tool().what + " " + strings.Join(desc, " "), inputs: files, dir: requirementsMount,
 		keys: []string{"requirements", "packages"}, resolve: append(indexOptions(a.Build), resolve...), resolveFiles: resolveFiles}
 }
 
@@ -246,7 +276,7 @@ func testCommand(a *spec.Acaifile) command {
 // no lock (uv pip install -r pyproject.toml, with the extras and groups): resolved at
 // build time, so not reproducible (rule UnlockedProject). Its only input is pyproject.toml.
 func unlockedProjectCommand(a *spec.Acaifile) command {
-	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
+	args := uv.InstallArgs(a)
 	var selection []string
 	for _, e := range a.Build.Extras {
 		selection = append(selection, "--extra", e)
@@ -278,8 +308,7 @@ const poetryRequirementsFile = "acai-poetry-lock.txt"
 // poetry.lock comes exported already (lockRequirements, spec.PoetryRequirements): the
 // step's only input is that file.
 func lockCommand(a *spec.Acaifile, p Project) command {
-	install := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
-	install = append(install, indexOptions(a.Build)...)
+	install := append(uv.InstallArgs(a), indexOptions(a.Build)...)
 	switch a.LockKind() {
 	case spec.LockPylock:
 		cmd := command{tool: uv, args: append(install, "-r", path.Join(requirementsMount, a.Lock)),
@@ -362,7 +391,7 @@ func lockedExport(export []string, indexes []string) string {
 // what never belongs in an image, so it re-runs when the project changes, quickly.
 // A uv workspace's members are installed with it, the same way.
 func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
-	args := append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode", "--no-deps")
+	args := append(uv.InstallArgs(a), "--no-deps")
 	args = append(args, indexOptions(a.Build)...)
 	dir := path.Join(projectMount, a.ProjectDir())
 	var what []string
@@ -385,62 +414,55 @@ func projectCommand(a *spec.Acaifile, p Project, excludes []string) command {
 	script := shellWords(args) + ` "$@" && for f in ` + a.DepsDir() + `/lib/python*/site-packages/*.dist-info/uv_cache.json ` +
 		a.DepsDir() + `/*.dist-info/uv_cache.json; do [ -e "$f" ] || continue; rm "$f"; sed -i '/\/uv_cache.json,/d' "${f%/*}/RECORD"; done`
 	return command{tool: uv, args: []string{"/bin/sh", "-c", script, "acai-project"}, what: "uv pip install --no-deps " + strings.Join(what, " ") + desc,
-		project: excludes, dir: dir, keys: []string{"lock"}}
+		project: append([]string{}, excludes...), dir: dir, keys: []string{"lock"}} // never nil: the project is mounted
 }
 
-// install runs cmd on top of st.
-func (c *converter) install(st llb.State, cmd command) llb.State {
-	return st.Run(runOpts(c.opts(stageDeps, cmd.what, cmd.keys...), c.stepOptions(cmd)...)...).Root()
+// installSteps are installs as steps of the build model, each following the plan when
+// there is one (followPlan): what acai's LLB and the ejected Dockerfile run.
+func installSteps(cmds []command, p *plan.Plan) []model.Run {
+	out := make([]model.Run, len(cmds))
+	for i, cmd := range cmds {
+		cmd = followPlan(cmd, p)
+		out[i] = cmd.step(stageDeps, cmd.what)
+	}
+	return out
 }
 
-// stepOptions are what an install (or resolve) step of cmd runs with. Its inputs are
-// only what cmd reads; the installer's binary (uv), cache and secrets are mounts that
-// reach no image.
-func (c *converter) stepOptions(cmd command) []llb.RunOption {
-	keys := cmd.keys
+// install runs the install steps on top of st.
+func (c *converter) install(st llb.State, steps []model.Run) llb.State {
+	for _, r := range steps {
+		st = c.run(st, r).Root()
+	}
+	return st
+}
+
+// step is cmd as a step of the build model: its command line (wrapped to print its hint
+// when it fails), and its mounts. Its inputs are only what cmd reads; the installer's
+// binary (uv), cache and secrets are mounts that reach no image.
+func (cmd command) step(stage, name string) model.Run {
+	t := cmd.tool.Tool()
 	argv := cmd.argv()
 	if cmd.hint != "" {
 		argv = append([]string{"/bin/sh", "-c", `"$@" || { rc=$?; printf '\n%s\n' "$0" >&2; exit $rc; }`, cmd.hint}, argv...)
 	}
-	run := []llb.RunOption{
-		llb.Args(argv),
-		// Writable (its changes are dropped): pip builds local projects in their directory.
-		llb.AddMount(requirementsMount, c.requirementFiles(cmd.inputs, cmd.generated, keys[0])),
-		// pip resolves local projects and --find-links against the directory it runs in: the
-		// context's root, as for a user who runs pip from the project's root.
-		llb.Dir(cmd.dir),
-		llb.AddMount(cmd.tool.cacheDir, llb.Scratch(), llb.AsPersistentCacheDir("acai-"+cmd.tool.name+"-"+platforms.FormatAll(c.platform), llb.CacheMountShared)),
-		llb.AddSSHSocket(llb.SSHOptional),
-		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
+	var generated []model.File
+	for _, name := range slices.Sorted(maps.Keys(cmd.generated)) {
+		generated = append(generated, model.File{Path: name, Data: cmd.generated[name]})
 	}
+	r := model.Run{Stage: stage, Name: name, Keys: cmd.keys, Args: argv, Dir: cmd.dir, Env: cmd.env(), ArgPrefixes: t.argPrefixes,
+		Mounts: []model.Mount{
+			// Writable (its changes are dropped): pip builds local projects in their directory.
+			{Target: requirementsMount, Files: &model.Files{Context: cmd.inputs, Generated: generated}},
+			{Target: t.cacheDir, Cache: "acai-" + t.name},
+		}}
 	// Private indexes: credentials come as secrets and never land in a layer.
-	for _, s := range cmd.tool.secrets {
-		run = append(run, llb.AddSecret(s[1], llb.SecretID(s[0]), llb.SecretOptional))
+	for _, s := range t.secrets {
+		r.Mounts = append(r.Mounts, model.Mount{Target: s[1], Secret: s[0]})
 	}
-	if cmd.tool == uv {
-		run = append(run, llb.AddMount(uvMount, c.uv.state, llb.SourcePath("/"), llb.Readonly),
-			llb.AddMount(uvSettingsMount, c.uvSettings(), llb.Readonly))
-	}
-	if c.resolution != nil {
-		// Read by nothing: it puts the resolve steps into the graph that
-		// --export-cache mode=max exports, so that another machine's resolve is CACHED.
-		run = append(run, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
-	}
+	r.Mounts = append(r.Mounts, t.mounts...)
 	if cmd.project != nil {
-		project := llb.Scratch().File(llb.Copy(*c.context, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: cmd.project}),
-			c.opts(stageDeps, "copy the project's sources", keys...)...)
-		run = append(run, llb.AddMount(projectMount, project))
+		r.Mounts = append(r.Mounts, model.Mount{Target: projectMount, Project: cmd.project})
 	}
-	run = append(run, llb.AddMount(ccMount, c.compilerWrappers(), llb.Readonly))
-	for _, kv := range cmd.env() {
-		run = append(run, llb.AddEnv(kv[0], kv[1]))
-	}
-	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
-		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
-		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
-		if cmd.tool.reads(k) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
-			run = append(run, llb.AddEnv(k, c.bc.BuildArgs[k]))
-		}
-	}
-	return run
+	r.Mounts = append(r.Mounts, model.Mount{Target: ccMount, Files: compilerWrappers(), Readonly: true})
+	return r
 }

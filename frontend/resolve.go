@@ -30,7 +30,7 @@ func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Tar
 		if cmd.resolve == nil {
 			continue
 		}
-		out := base.Run(runOpts(c.opts(stageResolve, c.resolveName(cmd, target), cmd.keys...), c.stepOptions(resolveCommand(cmd, target))...)...).
+		out := c.run(base, resolveCommand(cmd, target).step(stageResolve, c.resolveName(cmd, target))).
 			AddMount(resolvedMount, llb.Scratch().Platform(c.platform))
 		merged = merged.File(llb.Copy(out, "/", fmt.Sprintf("/%d/", i), &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}), c.opts(stageResolve, "collect the resolution")...)
 		n++
@@ -148,13 +148,7 @@ func followPlan(cmd command, p *plan.Plan) command {
 		extra = append(extra, "-c", path.Join(requirementsMount, resolvedPinsFile))
 	}
 	if compiled := p.Compiled(); len(compiled) > 0 {
-		if cmd.tool == uv {
-			for _, name := range compiled {
-				extra = append(extra, "--no-binary", name)
-			}
-		} else {
-			extra = append(extra, "--no-binary", strings.Join(compiled, ","))
-		}
+		extra = append(extra, cmd.tool.NoBinary(compiled)...)
 		cmd.what += " (builds from source: " + p.Describe() + ")"
 		cmd.hint = p.FailureHint()
 	}

@@ -5,11 +5,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
@@ -282,7 +283,7 @@ func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
 // need not wait for the build context's upload); local projects and --find-links
 // directories from the build context.
 // Files acai generated for the step (generated) are written beside them.
-func (c *converter) requirementFiles(files []string, generated map[string][]byte, key string) llb.State {
+func (c *converter) requirementFiles(files []string, generated []model.File, key string) llb.State {
 	var paths []string
 	for _, f := range files {
 		if in, ok := c.inputs[f]; ok {
@@ -300,8 +301,8 @@ func (c *converter) requirementFiles(files []string, generated map[string][]byte
 		st = st.File(llb.Copy(from, f, path.Join("/", f), &llb.CopyInfo{CreateDestPath: true}),
 			c.opts(stageDeps, "copy "+f, key)...)
 	}
-	for _, name := range slices.Sorted(maps.Keys(generated)) {
-		st = st.File(llb.Mkfile(path.Join("/", name), 0o644, generated[name]), c.opts(stageDeps, "write "+name, key)...)
+	for _, g := range generated {
+		st = st.File(llb.Mkfile(path.Join("/", g.Path), os.FileMode(g.FileMode()), g.Data), c.opts(stageDeps, "write "+g.Path, key)...)
 	}
 	return st
 }
@@ -331,10 +332,7 @@ func (c *converter) depsStage(builder *stage, cmds []command) llb.State {
 		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
 			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
 	}
-	for _, cmd := range cmds {
-		st = c.install(st, followPlan(cmd, c.plan))
-	}
-	return st
+	return c.install(st, installSteps(cmds, c.plan))
 }
 
 // scanStage lists the so: providers of the shared libraries that the installed
@@ -431,7 +429,7 @@ func (c *converter) testStage(deps llb.State, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		testDeps = c.install(deps, followPlan(testCommand(a), c.plan))
+		testDeps = c.install(deps, installSteps([]command{testCommand(a)}, c.plan))
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -33,8 +34,10 @@ const (
 )
 
 // pipForUV is pip as it fetches uv: pip's settings, cache and secrets, and also uv's
-// index build args, which uvfetch.sh hands to pip where pip's own are not set.
-var pipForUV = &installer{name: pip.name, argPrefixes: []string{"PIP_", "UV_"}, env: pip.env, cacheDir: pip.cacheDir, secrets: pip.secrets}
+// index build args and uv.toml secret, which uvfetch.sh hands to pip where pip's own are
+// not set.
+var pipForUV = &pipInstaller{tool{name: pip.name, what: pip.what, argPrefixes: []string{"PIP_", "UV_"}, env: pip.env, cacheDir: pip.cacheDir,
+	secrets: append(slices.Clone(pip.secrets), [2]string{"uv.toml", "/etc/uv/uv.toml"})}}
 
 // uvBinaries is a state with uv's binaries at its root (/uv, /uvx), for the steps that
 // run uv on c's platform: the image [build].uv_image names, else the one a named build
@@ -67,7 +70,9 @@ func (c *converter) fetchUV(ctx context.Context) (*stage, error) {
 		return nil, err
 	}
 	cmd := uvFetchCommand(c.spec)
-	run := base.state.Run(runOpts(c.opts(stageDeps, cmd.what, cmd.keys...), append(c.stepOptions(cmd), llb.AddEnv("ACAI_UV_OUT", uvOutMount))...)...)
+	r := cmd.step(stageDeps, cmd.what)
+	r.Env = append(r.Env, [2]string{"ACAI_UV_OUT", uvOutMount})
+	run := c.run(base.state, r)
 	return &stage{state: run.AddMount(uvOutMount, llb.Scratch().Platform(c.platform))}, nil
 }
 
@@ -83,5 +88,10 @@ func uvFetchCommand(a *spec.Acaifile) command {
 
 // usesUV reports whether a step of cmds runs uv.
 func usesUV(cmds []command) bool {
-	return slices.ContainsFunc(cmds, func(c command) bool { return c.tool == uv })
+	return slices.ContainsFunc(cmds, func(c command) bool { return slices.ContainsFunc(c.tool.Tool().mounts, mountIsUV) })
 }
+
+// mountsUV reports whether the step r runs uv.
+func mountsUV(r model.Run) bool { return slices.ContainsFunc(r.Mounts, mountIsUV) }
+
+func mountIsUV(m model.Mount) bool { return m.Tool == model.ToolUV }

@@ -9,6 +9,33 @@ fi
 if [ -z "${PIP_EXTRA_INDEX_URL:-}" ] && [ -n "${UV_EXTRA_INDEX_URL:-${UV_INDEX:-}}" ]; then
   export PIP_EXTRA_INDEX_URL="${UV_EXTRA_INDEX_URL:-$UV_INDEX}"
 fi
+# A uv.toml secret (the way uv users give their index) stands in where neither pip's
+# settings (a pip.conf secret, PIP_* args) nor uv's args give one: its default index
+# (index-url, or the [[index]] marked default) and the others, as pip's.
+if [ -z "${PIP_INDEX_URL:-}" ] && [ ! -f /etc/pip.conf ] && [ -f /etc/uv/uv.toml ]; then
+  eval "$(python - /etc/uv/uv.toml <<'PY'
+import shlex, sys
+try:
+    import tomllib
+except ImportError:  # Python < 3.11 reads no TOML: uv.toml is not carried over
+    sys.exit(0)
+with open(sys.argv[1], "rb") as f:
+    conf = tomllib.load(f)
+pip = conf.get("pip", {})
+default = pip.get("index-url") or conf.get("index-url")
+extra = list(pip.get("extra-index-url") or conf.get("extra-index-url") or [])
+for index in conf.get("index", []):
+    if index.get("default") and not default:
+        default = index.get("url")
+    elif index.get("url"):
+        extra.append(index["url"])
+if default:
+    print("export PIP_INDEX_URL=" + shlex.quote(default))
+if extra and not __import__("os").environ.get("PIP_EXTRA_INDEX_URL"):
+    print("export PIP_EXTRA_INDEX_URL=" + shlex.quote(" ".join(extra)))
+PY
+)"
+fi
 # A CA bundle given as the ca-bundle secret (install.go, caBundleSecret).
 if [ -f /etc/acai/ca-bundle.pem ]; then
   export PIP_CERT=/etc/acai/ca-bundle.pem
@@ -35,12 +62,13 @@ elif "not a trusted or secure host" in log:
 else:
     try:
         tls = ssl.create_default_context(cafile=os.environ.get("PIP_CERT"))
-        urllib.request.urlopen(shown.rstrip("/") + "/uv/", timeout=20, context=tls)
+        timeout = float(os.environ.get("PIP_TIMEOUT") or os.environ.get("PIP_DEFAULT_TIMEOUT") or 15)
+        urllib.request.urlopen(shown.rstrip("/") + "/uv/", timeout=timeout, context=tls)
         cause = "see pip's messages above"
     except urllib.error.HTTPError as e:
         cause = "it answered HTTP %d" % e.code
         if e.code in (401, 403):
-            cause += ": it wants credentials; give them with --secret id=netrc or --secret id=pip.conf"
+            cause += ": it wants credentials; give them with --secret id=netrc, id=pip.conf or id=uv.toml"
     except urllib.error.URLError as e:
         r = e.reason
         if isinstance(r, ssl.SSLCertVerificationError):

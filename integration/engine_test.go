@@ -1,6 +1,10 @@
 package integration
 
 import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,8 +15,9 @@ import (
 
 // What the README tells users, run as they run it: `docker buildx build -f Acaifile -t
 // NAME .` on a Docker Engine 29 (dockerd, containerd and buildx built from their Go
-// modules), then `docker run`; `--check`; `--call plan`; two platforms pushed to a
-// registry; and the legacy builder's refusal. On both image stores: containerd's (the
+// modules), then `docker run`; `docker build` with and without buildx; the web example
+// serving; `--check`; `--call plan`; two platforms pushed to a registry; and the legacy
+// builder's refusal. On both image stores: containerd's (the
 // default since Engine 29) and the classic graphdriver store. The Engine runs in a
 // network namespace of the test bed's own (testbed.Engine): its docker.io mirror holds
 // the runner stand-in as python:3.12-alpine3.24 and acai as acai/frontend (the
@@ -50,6 +55,39 @@ func TestDockerEngine(t *testing.T) {
 
 			must(dir, args("buildx", "build", "-f", "Acaifile", "-t", "hello")...)
 			wantContains(t, "docker run hello", must(dir, "run", "--rm", "hello"), "Hello from acai!", "from /opt/venv")
+
+			// `docker build`: the CLI hands it to buildx when buildx is installed; without
+			// buildx (the docker CLI 28 alone) it falls back to the legacy builder, which
+			// runs no frontend, and says to install buildx.
+			must(dir, args("build", "-f", "Acaifile", "-t", "hello-build")...)
+			wantContains(t, "docker run hello-build", must(dir, "run", "--rm", "hello-build"), "Hello from acai!")
+			if out, err := docker(dir, []string{"DOCKER_CONFIG=" + t.TempDir()}, args("build", "-f", "Acaifile")...); err == nil {
+				t.Errorf("docker build without buildx built:\n%s", out)
+			} else {
+				wantContains(t, "docker build without buildx", out, "Install the buildx component", "unknown instruction: python")
+			}
+
+			// The web example as its README runs it, detached; queried from inside the
+			// container (the namespace has no route to the host's test process).
+			web := example(t, "web")
+			must(web, args("buildx", "build", "-f", "Acaifile", "-t", "web")...)
+			must(web, "run", "-d", "--name", "web", "web")
+			reply := must(web, "exec", "web", "sh", "-c", `for i in $(seq 50); do
+  python -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/health').read().decode())" 2>/dev/null && exit 0
+  sleep 0.2
+done; exit 1`)
+			wantContains(t, "the web example's reply", reply, `"path": "/health"`, `"uid": 10001`)
+
+			if store == "containerd" {
+				// An index whose host name does not resolve: the lookup goes to the machine's
+				// resolver, which the namespace cannot reach, and fails there.
+				out, err := docker(dir, nil, "buildx", "build", "-f", "Acaifile", "--build-arg", "PIP_INDEX_URL=http://acai-mirror.invalid/simple",
+					"--build-arg", "PIP_TRUSTED_HOST=acai-mirror.invalid", "--build-arg", "PIP_RETRIES=0", ".")
+				if err == nil {
+					t.Fatalf("a build with an index that does not resolve succeeded:\n%s", out)
+				}
+				wantContains(t, "build with an unresolvable index", out, "acai: fetching uv from the Python index http://acai-mirror.invalid/simple failed: its host name does not resolve")
+			}
 
 			wantContains(t, "--check", must(dir, args("buildx", "build", "--check", "-f", "Acaifile")...), "Check complete")
 			if plan := must(dir, args("buildx", "build", "--call", "plan", "-f", "Acaifile")...); !regexp.MustCompile(`cowsay\s+6\.1\s+wheel py3-none-any`).MatchString(plan) {
@@ -114,4 +152,45 @@ func tailLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// The README's main command with a Docker Engine up: hack/quickstart's Docker branch
+// compiles the frontend image from Dockerfile.frontend, builds the hello example with it
+// (BUILDKIT_SYNTAX) and runs it. As on a company network, the shell's GOPROXY and
+// PIP_INDEX_URL are the only ways out: the Go module proxy is this machine's module cache
+// served on the Engine's bridge, the index the test bed's. Stand-ins: golang:1.26-alpine
+// is the runner stand-in with this machine's Go (Bed.GolangStandinAs), python:3.12-alpine3.24
+// the runner stand-in.
+func TestQuickstartOnDockerEngine(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	if _, err := bed.GolangStandinAs(ctx, "library/golang:1.26-alpine"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := bed.StartEngine(ctx, "containerd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goproxy, err := e.ServeOnBridge(http.FileServer(http.Dir(filepath.Join(strings.TrimSpace(string(modcache)), "cache", "download"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.Split(strings.TrimPrefix(e.IndexURL, "http://"), ":")[0]
+	cmd := exec.CommandContext(ctx, "bash", "hack/quickstart")
+	cmd.Dir = bed.Repo
+	cmd.Env = append(os.Environ(), e.Env()...)
+	cmd.Env = append(cmd.Env, "GOPROXY="+goproxy, "PIP_INDEX_URL="+e.IndexURL, "PIP_TRUSTED_HOST="+host)
+	out, err := cmd.CombinedOutput()
+	t.Logf("bash hack/quickstart:\n%s", tailLines(string(out), 40))
+	if err != nil {
+		t.Fatalf("bash hack/quickstart: %v\n%s", err, e.Logs())
+	}
+	// The example ran through the frontend image just built (the mirror has no :local).
+	wantContains(t, "bash hack/quickstart", string(out), "==> Docker engine with buildx found",
+		"resolve image config for docker-image://docker.io/acai/frontend:local", "Hello from acai!", "from /opt/venv")
 }

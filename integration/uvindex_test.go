@@ -59,8 +59,10 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 
 // An index the build cannot use fails it with one line that names the index (without
 // its credentials) and the cause, after pip's own messages, and no script text in the
-// error: a loopback port nobody listens on, a private index asked without credentials,
-// an HTTPS index whose certificate no CA the build has signed.
+// error: a loopback port nobody listens on, one that never answers, a private index
+// asked without credentials, an HTTPS index whose certificate no CA the build has signed.
+// A host name that does not resolve is TestDockerEngine's: only there does a lookup stay
+// inside a network namespace of the test bed's.
 func TestIndexFailuresNameTheCause(t *testing.T) {
 	t.Parallel()
 	private, err := bed.PrivateIndex("ci", "tok-acai-5e2a")
@@ -68,14 +70,22 @@ func TestIndexFailuresNameTheCause(t *testing.T) {
 		t.Fatal(err)
 	}
 	tlsIndex, _ := tlsIndex(t)
+	// An index that takes the connection and never answers: a listener nobody accepts
+	// on (the kernel completes the handshake), with pip's timeout cut to 2 s.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
 	for _, c := range []struct{ name, index, cause string }{
 		{"refused", "http://127.0.0.1:9/simple", "it refused the connection"},
-		{"401", private, "it answered HTTP 401: it wants credentials; give them with --secret id=netrc or --secret id=pip.conf"},
+		{"timeout", "http://" + silent.Addr().String() + "/simple", "it did not answer in time"},
+		{"401", private, "it answered HTTP 401: it wants credentials; give them with --secret id=netrc, id=pip.conf or id=uv.toml"},
 		{"untrusted TLS", tlsIndex, "its TLS certificate is not trusted"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := standinBuild(t, project(t, bed.WithSyntax("packages = [\"cowsay==6.1\"]\n"), nil))
-			o.Args = map[string]string{"PIP_INDEX_URL": c.index, "PIP_RETRIES": "0"}
+			o.Args = map[string]string{"PIP_INDEX_URL": c.index, "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
 			res, err := bed.BuildWithBuildctl(testContext(t), o)
 			if err == nil {
 				t.Fatal("the build succeeded")

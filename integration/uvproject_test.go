@@ -3,10 +3,14 @@ package integration
 import (
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,58 +240,86 @@ build-backend = "setuptools.build_meta"
 	wantContains(t, "output", run(t, res.Image), "| member changed ")
 }
 
-// A uv.lock made against PyPI builds behind a mirror given the way CI systems give it
-// (--build-arg PIP_INDEX_URL or UV_INDEX_URL): a lock pins versions and hashes, not where
-// the files come from, so they come from the mirror, hash-checked. The mirror here is the
-// loopback index: the lock is made against it, then made to record PyPI, as a user's
-// does. A stale one still fails, saying to run uv lock.
-func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
+// A lock made against PyPI builds behind a mirror given each way a company or a CI
+// system gives it: the [build].index_url key, --build-arg PIP_INDEX_URL, UV_INDEX_URL or
+// UV_DEFAULT_INDEX, a pip.conf or a uv.toml secret. A lock pins versions and hashes, not
+// where the files come from, so they come from the mirror, hash-checked; uv comes from
+// it too. Each mirror here serves the loopback index's files and records what it served;
+// the uv.lock and pylock.toml are made against the loopback index, then made to record
+// PyPI, as a user's do; the poetry.lock is
+// spec/testdata/poetry-pypi, which records no index, as Poetry writes a lock against PyPI.
+// A stale uv.lock still fails, saying to run uv lock.
+func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 	t.Parallel()
-	pypiLock := func(t *testing.T) string {
-		dir := uvProject(t, bed.WithSyntax("lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n"))
-		lock := readHostFile(t, filepath.Join(dir, "uv.lock"))
-		setFile(t, dir, "uv.lock", strings.ReplaceAll(lock, bed.Index.Root, "https://pypi.org"))
-		if !strings.Contains(readHostFile(t, filepath.Join(dir, "uv.lock")), `source = { registry = "https://pypi.org/simple" }`) {
-			t.Fatalf("the lock does not record PyPI:\n%s", lock)
-		}
-		return dir
-	}
-	pipConf := filepath.Join(t.TempDir(), "pip.conf")
-	setFile(t, filepath.Dir(pipConf), "pip.conf", "[global]\nindex-url = "+bed.Index.URL+"\n")
-	for _, c := range []struct {
-		name          string
-		args, secrets map[string]string
+	locks := []struct {
+		name, acaifile, output string
+		step                   string // the install's progress name
+		make                   func(t *testing.T, acaifile string) string
 	}{
-		{"PIP_INDEX_URL", map[string]string{"PIP_INDEX_URL": bed.Index.URL}, nil},
-		{"UV_INDEX_URL", map[string]string{"UV_INDEX_URL": bed.Index.URL}, nil},
-		{"UV_DEFAULT_INDEX", map[string]string{"UV_DEFAULT_INDEX": bed.Index.URL}, nil},
-		{"pip.conf secret", map[string]string{}, map[string]string{"pip.conf": pipConf}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			o := standinBuild(t, pypiLock(t))
-			o.Args, o.Secrets = c.args, c.secrets
-			res := mustBuild(t, bed.BuildWithBuildctl, o)
-			wantContains(t, "output", run(t, res.Image), "| greetings |")
-		})
+		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", pypiUVLock},
+		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] write acai-pylock-hashed.txt", pypiPylock},
+		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] uv pip install --no-deps --require-hashes (poetry.lock, groups main)", pypiPoetryLock},
 	}
-	// A PEP 751 lock made against PyPI: its packages come from the mirror by hash, not
-	// from the file URLs it records (files.pythonhosted.org, unreachable behind a mirror).
-	t.Run("pylock.toml", func(t *testing.T) {
-		dir := uvProject(t, bed.WithSyntax("lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n"))
-		uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--output-file", "pylock.toml")
-		lock := strings.ReplaceAll(readHostFile(t, filepath.Join(dir, "pylock.toml")), bed.Index.Root, "https://pypi.org")
-		if !strings.Contains(lock, `index = "https://pypi.org/simple"`) {
-			t.Fatalf("the pylock.toml records no PyPI index:\n%s", lock)
+	// Each way names a mirror of its own, which records what it serves: the build's uv
+	// and packages came from it (a step that ignored the way would find PyPI, which this
+	// machine reaches, and the mirror would not see the request).
+	ways := []struct {
+		name     string
+		settings func(t *testing.T, mirror string) (acaifile string, args, secrets map[string]string)
+	}{
+		{"build.index_url", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			return "[build]\nindex_url = \"" + m + "\"\n", nil, nil
+		}},
+		{"PIP_INDEX_URL", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			return "", map[string]string{"PIP_INDEX_URL": m}, nil
+		}},
+		{"UV_INDEX_URL", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			return "", map[string]string{"UV_INDEX_URL": m}, nil
+		}},
+		{"UV_DEFAULT_INDEX", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			return "", map[string]string{"UV_DEFAULT_INDEX": m}, nil
+		}},
+		{"pip.conf secret", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			dir := t.TempDir()
+			setFile(t, dir, "pip.conf", "[global]\nindex-url = "+m+"\n")
+			return "", nil, map[string]string{"pip.conf": filepath.Join(dir, "pip.conf")}
+		}},
+		{"uv.toml secret", func(t *testing.T, m string) (string, map[string]string, map[string]string) {
+			dir := t.TempDir()
+			setFile(t, dir, "uv.toml", "[[index]]\nname = \"mirror\"\nurl = \""+m+"\"\ndefault = true\n")
+			return "", nil, map[string]string{"uv.toml": filepath.Join(dir, "uv.toml")}
+		}},
+	}
+	for _, lock := range locks {
+		for _, way := range ways {
+			t.Run(lock.name+"/"+way.name, func(t *testing.T) {
+				t.Parallel()
+				mirror, served := recordingMirror(t)
+				acaifile, args, secrets := way.settings(t, mirror)
+				o := standinBuild(t, lock.make(t, bed.WithSyntax(lock.acaifile+acaifile)))
+				// BuildKit keeps a secret out of a step's cache key, and runs a step that two
+				// builds share once: without an input of its own (pip reads this variable
+				// into its user agent only), a step given this mirror in a secret would be
+				// another subtest's, CACHED or shared, and this mirror asked nothing.
+				if args == nil {
+					args = map[string]string{}
+				}
+				args["PIP_USER_AGENT_USER_DATA"] = t.Name()
+				o.Args, o.Secrets = args, secrets
+				res := mustBuild(t, bed.BuildWithBuildctl, o)
+				wantContains(t, "progress", res.Log, "[deps] uv "+spec.UVVersion+" from the Python index", lock.step)
+				wantContains(t, "output", run(t, res.Image), lock.output)
+				for _, page := range []string{"/simple/uv/", "/simple/cowsay/"} {
+					if !slices.Contains(served(), page) {
+						t.Errorf("the mirror did not serve %s: it served %q", page, served())
+					}
+				}
+			})
 		}
-		setFile(t, dir, "pylock.toml", lock)
-		o := standinBuild(t, dir)
-		o.Args = map[string]string{"PIP_INDEX_URL": bed.Index.URL}
-		res := mustBuild(t, bed.BuildWithBuildctl, o)
-		wantContains(t, "progress", res.Log, "[deps] write acai-pylock-hashed.txt", "[deps] uv pip install -r pylock.toml")
-		wantContains(t, "output", run(t, res.Image), "pylock from the mirror")
-	})
-	t.Run("stale", func(t *testing.T) {
-		dir := pypiLock(t)
+	}
+	t.Run("stale uv.lock", func(t *testing.T) {
+		t.Parallel()
+		dir := pypiUVLock(t, bed.WithSyntax(locks[0].acaifile))
 		setFile(t, dir, "pyproject.toml", strings.Replace(greeterProject["pyproject.toml"], `["cowsay==6.1"]`, `["cowsay==6.1", "tzdata==2026.6"]`, 1))
 		res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(t, dir))
 		if err == nil {
@@ -298,4 +330,64 @@ func TestUVLockFromPyPIBehindAMirror(t *testing.T) {
 			t.Errorf("the error carries uvsettings.py's text:\n%s", res.Log)
 		}
 	})
+}
+
+// recordingMirror serves the loopback index's files on a loopback port of its own for
+// the test's lifetime, as a company's mirror of PyPI; it returns the simple-index URL and
+// the paths served so far.
+func recordingMirror(t *testing.T) (string, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var paths []string
+	files := http.FileServer(http.Dir(bed.Index.Dir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/simple", func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(paths) }
+}
+
+// pypiUVLock is the greeter uv project locked against the loopback index, its lock
+// then recording PyPI.
+func pypiUVLock(t *testing.T, acaifile string) string {
+	t.Helper()
+	dir := uvProject(t, acaifile)
+	recordPyPI(t, dir, "uv.lock", `source = { registry = "https://pypi.org/simple" }`)
+	return dir
+}
+
+// pypiPylock is the greeter project's PEP 751 lock, made against the loopback index,
+// then recording PyPI: its file URLs (files.pythonhosted.org) are unreachable behind a
+// mirror, so its packages come from the mirror by hash.
+func pypiPylock(t *testing.T, acaifile string) string {
+	t.Helper()
+	dir := uvProject(t, acaifile)
+	uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--output-file", "pylock.toml")
+	recordPyPI(t, dir, "pylock.toml", `index = "https://pypi.org/simple"`)
+	return dir
+}
+
+// recordPyPI makes the lock in dir record PyPI where it records the loopback index, and
+// checks that it then has want.
+func recordPyPI(t *testing.T, dir, lock, want string) {
+	t.Helper()
+	text := strings.ReplaceAll(readHostFile(t, filepath.Join(dir, lock)), bed.Index.Root, "https://pypi.org")
+	if !strings.Contains(text, want) {
+		t.Fatalf("the %s does not record PyPI (%s):\n%s", lock, want, text)
+	}
+	setFile(t, dir, lock, text)
+}
+
+// pypiPoetryLock is the Poetry project with spec/testdata/poetry-pypi's lock, which
+// records no index.
+func pypiPoetryLock(t *testing.T, acaifile string) string {
+	t.Helper()
+	dir := poetryProject(t, acaifile)
+	for _, f := range []string{"pyproject.toml", "poetry.lock"} {
+		setFile(t, dir, f, readHostFile(t, filepath.Join(bed.Repo, "spec/testdata/poetry-pypi", f)))
+	}
+	return dir
 }

@@ -55,6 +55,28 @@ pyyaml==6.0.3 ; sys_platform == "linux" \
 	}
 }
 
+// A lock made against PyPI (testdata/poetry-pypi: the same project with no source of
+// its own) records no index: its packages come, by hash, from whichever index the build
+// is given (a company's mirror of PyPI), and the lock is not stale.
+func TestPoetryLockFromPyPIRecordsNoIndex(t *testing.T) {
+	lock, err := os.ReadFile("testdata/poetry-pypi/poetry.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pyproject, err := os.ReadFile("testdata/poetry-pypi/pyproject.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := Parse("Acaifile", []byte("lock = \"poetry.lock\"\n"))
+	got, err := a.PoetryRequirements(lock, pyproject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "index-url") || !strings.Contains(string(got), "\ncowsay==6.1 \\\n") {
+		t.Errorf("requirements of a PyPI lock:\n%s", got)
+	}
+}
+
 // The content-hash Poetry 2.5.1 wrote is the one computed here, so a changed dependency
 // is a stale lock, while a change elsewhere in pyproject.toml is not.
 func TestPoetryStaleLock(t *testing.T) {

@@ -255,6 +255,12 @@ func (b *Bed) BuildctlNoExport(ctx context.Context, o Build) (*Result, error) {
 	return b.buildctl(ctx, o, "", "--output", "type=image,name=acai-bench/result:latest,push=false")
 }
 
+// BuildctlRequest runs buildctl with no output: for a subrequest (o.Opts["requestid"]:
+// --call plan, --check), which answers in metadata.
+func (b *Bed) BuildctlRequest(ctx context.Context, o Build) (*Result, error) {
+	return b.buildctl(ctx, o, "")
+}
+
 func (b *Bed) buildctl(ctx context.Context, o Build, tarPath string, flags ...string) (*Result, error) {
 	addr := b.Socket
 	if o.Addr != "" {

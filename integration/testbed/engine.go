@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -93,14 +94,24 @@ func (b *Bed) StartEngine(ctx context.Context, store string) (_ *Engine, err err
 		return nil, err
 	}
 	// The index on the bridge's gateway, which exists once dockerd made the bridge.
-	gw, _, _ := strings.Cut(engineBridge, "/")
-	idxL, err := listenIn("/run/netns/"+e.ns, gw+":0")
+	index, err := e.ServeOnBridge(http.FileServer(http.Dir(b.Index.Dir)))
 	if err != nil {
 		return nil, err
 	}
-	e.IndexURL = "http://" + idxL.Addr().String() + "/simple"
-	e.serve(idxL, http.FileServer(http.Dir(b.Index.Dir)))
+	e.IndexURL = index + "/simple"
 	return e, nil
+}
+
+// ServeOnBridge serves h on the Engine's bridge gateway, where its build and run
+// containers reach it (and nothing outside the namespace does); it returns the base URL.
+func (e *Engine) ServeOnBridge(h http.Handler) (string, error) {
+	gw, _, _ := strings.Cut(engineBridge, "/")
+	l, err := listenIn("/run/netns/"+e.ns, gw+":0")
+	if err != nil {
+		return "", err
+	}
+	e.serve(l, h)
+	return "http://" + l.Addr().String(), nil
 }
 
 // startHolder starts the process whose namespaces the Engine's processes join: the
@@ -245,6 +256,10 @@ func (e *Engine) Docker(ctx context.Context, dir string, env []string, args ...s
 	err := cmd.Run()
 	return out.String(), err
 }
+
+// Env is what the docker CLI needs to use the Engine: DOCKER_HOST, and DOCKER_CONFIG
+// with buildx as its plugin.
+func (e *Engine) Env() []string { return slices.Clone(e.env) }
 
 // Close stops the Engine and removes its namespace.
 func (e *Engine) Close() {

@@ -21,14 +21,21 @@ import (
 // GolangStandin pushes the stand-in for golang:X-alpine, the image Dockerfile.frontend
 // compiles acai in: the runner stand-in (Debian, with a shell) plus this machine's Go
 // toolchain at /usr/local/go, with GOTOOLCHAIN=local and GOPROXY=off: a build container
-// reaches no module proxy here, so the context must carry its modules (vendor/). Not
-// Alpine and not the official image: only what Dockerfile.frontend runs in it (go build).
+// reaches no module proxy here, so the context must carry its modules (vendor/), or the
+// build give a GOPROXY of the test bed's (GolangStandinAs). Not Alpine and not the
+// official image: only what Dockerfile.frontend runs in it (go build).
 func (b *Bed) GolangStandin(ctx context.Context) (string, error) {
+	return b.GolangStandinAs(ctx, "acai-standin/golang:alpine", "GOPROXY=off", "GOFLAGS=-mod=vendor")
+}
+
+// GolangStandinAs pushes the Go stand-in as repo (a name in the registry) with env
+// added to its environment.
+func (b *Bed) GolangStandinAs(ctx context.Context, repo string, env ...string) (string, error) {
 	goroot, err := exec.CommandContext(ctx, "go", "env", "GOROOT").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOROOT: %w", err)
 	}
-	layerFile := filepath.Join(b.tmp, "golang-standin.tar.gz")
+	layerFile := filepath.Join(b.tmp, strings.NewReplacer("/", "_", ":", "_").Replace(repo)+".tar.gz")
 	if err := tarDir(strings.TrimSpace(string(goroot)), "usr/local/go", layerFile, "test", "doc", "misc", "api"); err != nil {
 		return "", err
 	}
@@ -44,9 +51,9 @@ func (b *Bed) GolangStandin(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, out, err := b.pushImage(ctx, base, layer, "acai-standin/golang:alpine", func(cfg *v1.ConfigFile) {
-		cfg.Config.Env = []string{"PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOPATH=/go",
-			"GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=vendor"}
+	_, out, err := b.pushImage(ctx, base, layer, repo, func(cfg *v1.ConfigFile) {
+		cfg.Config.Env = append([]string{"PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOPATH=/go",
+			"GOTOOLCHAIN=local"}, env...)
 		cfg.Config.Labels = map[string]string{StandinLabel: "stand-in for golang:X-alpine: the runner stand-in (Debian) plus this machine's Go toolchain; no module proxy"}
 	})
 	return out, err

@@ -5,10 +5,10 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross   only that table
+//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan   only that table
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
-//	                                app's table and no-op timeline, alternating with the
-//	                                working tree's
+//	                                app's table, the no-op timeline and the plan table,
+//	                                alternating with the working tree's
 package main
 
 import (
@@ -70,6 +70,7 @@ func run() error {
 		{"installers", func() error { return installers(ctx, bed) }},
 		{"toolchain", func() error { return lazyToolchain(ctx, bed) }},
 		{"cross", func() error { return crossPlatforms(ctx, bed) }},
+		{"plan", func() error { return planRequests(ctx, bed, os.Getenv("ACAI_BENCH_BASELINE")) }},
 	}
 	only := os.Getenv("ACAI_BENCH_ONLY")
 	for _, table := range tables {
@@ -203,6 +204,80 @@ func lazyToolchain(ctx context.Context, bed *testbed.Bed) error {
 	fmt.Println("|---|---|")
 	fmt.Printf("| %-58s | %8.2f |\n", "[builder] apk add build-base linux-headers git ... (before)", median(toolchain))
 	fmt.Printf("| %-58s | %8.2f |\n", "[resolve] uv pip compile for musllinux_1_2_x86_64 (now)", median(resolve))
+	return nil
+}
+
+// planRequests times what answers before a build, on examples/lambda's set with its
+// resolution cached: `--call plan` and `--check`, which stop at the resolution and make
+// no graph of the image, against a no-op build of the same Acaifile. With a baseline
+// commit, acai built from it answers the same requests, alternating.
+func planRequests(ctx context.Context, bed *testbed.Bed, baseline string) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	frontends := []struct{ name, ref string }{{"acai", bed.Frontend}}
+	if baseline != "" {
+		ref, err := bed.FrontendImageAt(ctx, baseline)
+		if err != nil {
+			return err
+		}
+		frontends = append(frontends, struct{ name, ref string }{"acai at " + baseline, ref})
+	}
+	requests := []struct{ name, id string }{{"--call plan", "frontend.plan"}, {"--check", "frontend.lint"}, {"no-op build", ""}}
+	var builds []testbed.Build
+	for _, f := range frontends {
+		o, err := freshBuild(bed, reqs, map[string]string{"Acaifile": "# syntax=" + f.ref + "\npython = \"3.12\"\nrequirements = \"requirements.txt\"\n"})
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(o.Dir)
+		if _, err := bed.BuildctlNoExport(ctx, o); err != nil { // the resolution and the install cached
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		builds = append(builds, o)
+	}
+	times := make([][][]time.Duration, len(requests))
+	for r := range requests {
+		times[r] = make([][]time.Duration, len(frontends))
+	}
+	for i := 0; i < 3*runs; i++ {
+		for r, req := range requests {
+			for f := range frontends {
+				o := builds[f]
+				build := bed.BuildctlNoExport
+				if req.id != "" {
+					o.Opts, build = map[string]string{"requestid": req.id}, bed.BuildctlRequest
+				}
+				start := time.Now()
+				if _, err := build(ctx, o); err != nil {
+					return fmt.Errorf("%s %s: %w", frontends[f].name, req.name, err)
+				}
+				times[r][f] = append(times[r][f], time.Since(start))
+			}
+		}
+	}
+	fmt.Println()
+	fmt.Println("Before a build, examples/lambda's set, resolution cached, seconds per request:")
+	header, rule := fmt.Sprintf("| %-12s |", "request"), "|---|"
+	for _, f := range frontends {
+		header, rule = header+fmt.Sprintf(" %14s |", f.name), rule+"---|"
+	}
+	if baseline != "" {
+		header, rule = header+fmt.Sprintf(" %14s |", "acai/at "+baseline), rule+"---|"
+	}
+	fmt.Println(header)
+	fmt.Println(rule)
+	for r, req := range requests {
+		line := fmt.Sprintf("| %-12s |", req.name)
+		for f := range frontends {
+			line += fmt.Sprintf(" %14.2f |", median(times[r][f]))
+		}
+		if baseline != "" {
+			line += fmt.Sprintf(" %14.2f |", median(times[r][0])/median(times[r][1]))
+		}
+		fmt.Println(line)
+	}
 	return nil
 }
 

@@ -1,0 +1,90 @@
+package frontend
+
+import (
+	"maps"
+	"os"
+	"path"
+	"slices"
+
+	"github.com/acai-build/acai/model"
+	"github.com/acai-build/acai/spec"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+)
+
+// run emits the model's step r on top of st as LLB: its command line, mounts and
+// environment, with the build args its tool reads.
+func (c *converter) run(st llb.State, r model.Run) llb.ExecState {
+	opts := []llb.RunOption{
+		llb.Args(r.Args),
+		// pip resolves local projects and --find-links against the directory it runs in: the
+		// context's root, as for a user who runs pip from the project's root.
+		llb.Dir(r.Dir),
+		llb.AddSSHSocket(llb.SSHOptional),
+		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
+	}
+	for _, m := range r.Mounts {
+		opts = append(opts, c.mount(r, m))
+	}
+	if c.resolution != nil {
+		// Read by nothing: it puts the resolve steps into the graph that
+		// --export-cache mode=max exports, so that another machine's resolve is CACHED.
+		opts = append(opts, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
+	}
+	for _, kv := range r.Env {
+		opts = append(opts, llb.AddEnv(kv[0], kv[1]))
+	}
+	reads := &tool{argPrefixes: r.ArgPrefixes}
+	for _, k := range slices.Sorted(maps.Keys(c.bc.BuildArgs)) {
+		// SOURCE_DATE_EPOCH makes the wheels that setuptools builds reproducible.
+		// An installer arg with credentials is withheld (rule CredentialsInBuildArg).
+		if reads.reads(k) && !spec.CredentialArg(k, c.bc.BuildArgs[k]) || k == "SOURCE_DATE_EPOCH" {
+			opts = append(opts, llb.AddEnv(k, c.bc.BuildArgs[k]))
+		}
+	}
+	return st.Run(runOpts(c.opts(r.Stage, r.Name, r.Keys...), opts...)...)
+}
+
+// mount emits one of r's mounts.
+func (c *converter) mount(r model.Run, m model.Mount) llb.RunOption {
+	var ro []llb.MountOption
+	if m.Readonly {
+		ro = append(ro, llb.Readonly)
+	}
+	switch {
+	case m.Files != nil:
+		return llb.AddMount(m.Target, c.tree(m.Files, r.Keys), ro...)
+	case m.Project != nil:
+		project := llb.Scratch().File(llb.Copy(*c.context, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: m.Project}),
+			c.opts(stageDeps, "copy the project's sources", r.Keys...)...)
+		return llb.AddMount(m.Target, project, ro...)
+	case m.Tool == model.ToolUV:
+		return llb.AddMount(m.Target, c.uv.state, append(ro, llb.SourcePath("/"))...)
+	case m.Cache != "":
+		return llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.Cache+"-"+platforms.FormatAll(c.platform), llb.CacheMountShared))
+	case m.Secret != "":
+		return llb.AddSecret(m.Target, llb.SecretID(m.Secret), llb.SecretOptional)
+	}
+	panic("model.Mount with nothing to mount at " + m.Target)
+}
+
+// tree emits a tree of the model: files acai generates, made in one step of their
+// own, or the requirement files (requirementFiles).
+func (c *converter) tree(f *model.Files, keys []string) llb.State {
+	if f.Name == "" {
+		key := ""
+		if len(keys) > 0 {
+			key = keys[0]
+		}
+		return c.requirementFiles(f.Context, f.Generated, key)
+	}
+	var fa *llb.FileAction
+	for _, g := range f.Generated {
+		mk := llb.Mkfile(path.Join("/", g.Path), os.FileMode(g.FileMode()), g.Data)
+		if fa != nil {
+			mk = fa.Mkfile(path.Join("/", g.Path), os.FileMode(g.FileMode()), g.Data)
+		}
+		fa = mk
+	}
+	return llb.Scratch().File(fa, c.opts(stageDeps, f.Name)...)
+}
