@@ -142,11 +142,11 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 		if err != nil {
 			return nil, true, err
 		}
-		ps, plans, err := cs.plans(ctx, target)
+		ps, plans, layerings, err := cs.plans(ctx, target)
 		if err != nil {
 			return nil, true, err
 		}
-		res, err := planResult(ps, plans)
+		res, err := planResult(ps, plans, layerings)
 		return res, true, err
 	case subrequests.RequestSubrequestsDescribe:
 		res, err := describeSubrequests()
@@ -171,7 +171,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 				if err != nil {
 					return nil, err
 				}
-				_, plans, err := cs.plans(ctx, target)
+				_, plans, _, err := cs.plans(ctx, target)
 				if err != nil {
 					return nil, err
 				}
@@ -234,20 +234,22 @@ func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 
 // plans resolves the build for each target platform, without building it: for --check
 // and --call plan. A platform acai cannot resolve ahead has no plan.
-func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, error) {
+func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, []string, error) {
 	ps := cs.platforms()
 	out := make([]*plan.Plan, len(ps))
+	layerings := make([]string, len(ps))
 	for i, p := range ps {
 		conv := cs.forPlatform(p)
 		if target == stageBuilder {
 			continue // the builder installs nothing: no plan
 		}
-		if _, _, err := conv.resolveFor(ctx, target); err != nil {
-			return nil, nil, withSource(err, cs.src.SourceMap)
+		_, cmds, err := conv.resolveFor(ctx, target)
+		if err != nil {
+			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
-		out[i] = conv.plan
+		out[i], layerings[i] = conv.plan, conv.steps().layering(conv.crossInstalls(cmds))
 	}
-	return ps, out, nil
+	return ps, out, layerings, nil
 }
 
 // buildImages builds the target for every requested platform, each from its own base
@@ -337,7 +339,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	}
 	steps := c.steps()
 	deps := steps.depsStage(builder, c.crossInstalls(cmds))
-	c.depsState = &deps
+	c.depsState = &deps.state
 	runner, err := c.runnerStage(ctx, deps)
 	if err != nil || target == stageRunner {
 		return runner, err

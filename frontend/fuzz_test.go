@@ -37,7 +37,7 @@ func FuzzConvert(f *testing.F) {
 			plan: plan.Make(plan.Target{Arch: "x86_64", Python: a.Python}, []plan.Package{
 				{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
 				{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})}
-		st := c.depsStage(base, depsCommands(a, c.project, c.appExcludes))
+		st := c.depsStage(base, depsCommands(a, c.project, c.appExcludes)).state
 		st = c.install(st, installSteps([]command{testCommand(a)}, c.plan))
 		if _, err := st.Marshal(ctx); err != nil {
 			t.Fatalf("marshal: %v", err)

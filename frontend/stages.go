@@ -324,31 +324,53 @@ func outermost(paths []string) []string {
 	return out
 }
 
-// depsStage is the builder with the requirements installed; its only inputs are the
-// requirement files.
-func (c *converter) depsStage(builder *stage, cmds []command) llb.State {
+// installed is the dependency directory, installed on the builder.
+type installed struct {
+	state llb.State // the builder with the dependencies: what the scan, the SBOM and the test stage read
+	// layers, when set, are the dependency directory as layers to merge into the
+	// runner, named by names; else the runner copies it from state.
+	layers []llb.State
+	names  []string
+	single string // why there is one layer, for the copy's progress name
+}
+
+// depsStage installs the dependencies on the builder: one layer per package when the
+// build can (packageLayersOff), else one install of everything. Its only inputs are
+// the requirement files and the resolution.
+func (c *converter) depsStage(builder *stage, cmds []command) installed {
+	why := c.packageLayersOff(cmds)
+	if why == "" {
+		st, layers, names := c.depsLayers(builder.state)
+		return installed{state: st, layers: layers, names: names}
+	}
 	st := builder.state
 	if c.spec.Runtime.Layout == spec.LayoutVenv {
-		st = st.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
-			llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
+		st = c.venvSkeleton(st)
 	}
-	return c.install(st, installSteps(cmds, c.plan))
+	return installed{state: c.install(st, installSteps(cmds, c.plan)), single: why}
 }
 
 // scanStage lists the so: providers of the shared libraries that the installed
 // packages link against and neither bundle nor find in the runner base. Its output is
 // a scratch state with one file, mounted into the runner's apk step and nothing else.
 func (c *converter) scanStage(deps llb.State, runnerBase llb.State) llb.State {
-	run := deps.Run(runOpts(c.opts(stageScan, "scanelf: shared libraries the installed packages need", "runtime.auto_deps"),
+	opts := []llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", scanScript, "acai-scan", c.spec.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile)}),
 		llb.AddMount(runnerBaseMount, runnerBase, llb.Readonly),
-	)...)
+	}
+	if c.resolution != nil {
+		// Read by nothing, as in the installs (converter.run): package layers' steps do not
+		// mount it (their inputs are their packages'), so the scan puts the resolve steps
+		// into the graph that --export-cache mode=max exports.
+		opts = append(opts, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
+	}
+	run := deps.Run(runOpts(c.opts(stageScan, "scanelf: shared libraries the installed packages need", "runtime.auto_deps"), opts...)...)
 	return run.AddMount(scanOutputMount, llb.Scratch().Platform(c.platform))
 }
 
 // runnerStage is the slim image: runner base + runtime packages + user + installed
 // dependencies + app. Nothing from the builder but the dependency directory.
-func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, error) {
+func (c *converter) runnerStage(ctx context.Context, deps installed) (*stage, error) {
 	a := c.spec
 	base, err := c.baseImage(ctx, stageRunner, a.RunnerImage(), "runtime.image", "python", "alpine")
 	if err != nil {
@@ -372,7 +394,7 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 		var scan []llb.RunOption
 		if a.AutoDepsEnabled() {
 			what = append(what, "(+ so: libraries found by [scan])")
-			scan = append(scan, llb.AddMount(scanOutputMount, c.steps().scanStage(deps, base.state), llb.Readonly))
+			scan = append(scan, llb.AddMount(scanOutputMount, c.steps().scanStage(deps.state, base.state), llb.Readonly))
 		}
 		name := "apk add --no-cache " + strings.Join(what, " ")
 		if c.host != nil {
@@ -390,13 +412,40 @@ func (c *converter) runnerStage(ctx context.Context, deps llb.State) (*stage, er
 			return nil, err
 		}
 	}
-	depsDir := a.DepsDir()
-	r.state = r.state.File(llb.Copy(deps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
-		c.layer(r, stageRunner, "copy installed packages "+depsDir, "requirements", "packages")...)
-	r.state = r.state.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.layer(r, stageRunner, "mkdir "+a.Workdir, "workdir")...)
-	r.state = r.state.File(c.copyApp(), c.layer(r, stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
+	c.addDepsAndApp(r, deps)
 	r.state = r.state.Dir(a.Workdir)
 	return r, nil
+}
+
+// app is the workdir and the app copied into it, on top of st.
+func (c *converter) app(r *stage, st llb.State) llb.State {
+	a := c.spec
+	st = st.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.layer(r, stageRunner, "mkdir "+a.Workdir, "workdir")...)
+	return st.File(c.copyApp(), c.layer(r, stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
+}
+
+// addDepsAndApp puts the installed dependencies and the app into the runner. With
+// package layers, the runner is a merge of its base, those layers and the app, made on
+// nothing: a dependency change leaves the app's layers as they were, and an app change
+// the dependencies'. Else the dependency directory is copied in, then the app.
+func (c *converter) addDepsAndApp(r *stage, deps installed) {
+	if deps.layers == nil {
+		depsDir := c.spec.DepsDir()
+		name := "copy installed packages " + depsDir
+		if deps.single != "nothing to install" {
+			name += " (one layer: " + deps.single + ")"
+		}
+		r.state = r.state.File(llb.Copy(deps.state, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
+			c.layer(r, stageRunner, name, "requirements", "packages")...)
+		r.state = c.app(r, r.state)
+		return
+	}
+	for _, n := range deps.names {
+		r.config.History = append(r.config.History, ocispecs.History{CreatedBy: "[" + stageDeps + "] " + n, Comment: "acai"})
+	}
+	app := c.app(r, llb.Scratch().Platform(c.platform))
+	r.state = llb.Merge(slices.Concat([]llb.State{r.state}, deps.layers, []llb.State{app}),
+		c.opts(stageRunner, fmt.Sprintf("merge %d package layers and the app", len(deps.layers)), "requirements", "packages")...)
 }
 
 func (c *converter) copyApp() *llb.FileAction {
@@ -425,11 +474,11 @@ func describeApp(app []string) string {
 
 // testStage is the runner with the test requirements installed, running [test].command;
 // the build fails when the command fails.
-func (c *converter) testStage(deps llb.State, runner *stage) *stage {
+func (c *converter) testStage(deps installed, runner *stage) *stage {
 	a := c.spec
-	testDeps := deps
+	testDeps := deps.state
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		testDeps = c.install(deps, installSteps([]command{testCommand(a)}, c.plan))
+		testDeps = c.install(deps.state, installSteps([]command{testCommand(a)}, c.plan))
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}

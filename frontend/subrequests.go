@@ -158,10 +158,12 @@ type platformPlan struct {
 	Plan     *plan.Plan `json:"plan,omitempty"`
 	Builder  []string   `json:"builder_apk"`
 	Runner   []string   `json:"runner_apk"`
+	// Layers is how the installed dependencies are layered, and why.
+	Layers string `json:"dependency_layers"`
 }
 
 // planResult answers --call plan: text by default, JSON with --call plan,format=json.
-func planResult(ps []ocispecs.Platform, plans []*plan.Plan) (*client.Result, error) {
+func planResult(ps []ocispecs.Platform, plans []*plan.Plan, layerings []string) (*client.Result, error) {
 	var out []platformPlan
 	var text strings.Builder
 	for i, p := range ps {
@@ -171,8 +173,9 @@ func planResult(ps []ocispecs.Platform, plans []*plan.Plan) (*client.Result, err
 			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml with local or VCS packages, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
 			continue
 		}
-		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK())})
+		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()), Layers: layerings[i]})
 		text.WriteString(plans[i].Text(name))
+		text.WriteString("dependency layers: " + layerings[i] + "\n")
 	}
 	dt, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

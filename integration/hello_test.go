@@ -25,7 +25,7 @@ func TestHelloExampleThroughSyntaxDirective(t *testing.T) {
 	// line is not asserted: BuildKit shows a resolve that concurrent builds
 	// share in the first build's progress only.
 	res := mustBuild(t, bed.BuildWithBuildctl, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, "[deps] uv pip install -r requirements.txt", "[runner] copy app")
+	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "[runner] copy app")
 	checkHelloImage(t, res.Image)
 }
 
@@ -41,7 +41,7 @@ func TestHelloExampleInProcessReusesDependencyInstall(t *testing.T) {
 	// New content each run: BuildKit's cache outlives a run (.cache/buildkitd).
 	setFile(t, filepath.Join(dir, "hello"), "__main__.py", fmt.Sprintf("print('changed app code %d')\n", time.Now().UnixNano()))
 	second := mustBuild(t, bed.BuildInProcess, o)
-	install, ok := second.Step("[deps] uv pip install -r requirements.txt")
+	install, ok := second.Step("[deps] cowsay 6.1")
 	if !ok || !install.Cached {
 		t.Errorf("after an app-code change the install step is %+v (found %v), want CACHED; progress:\n%s", install, ok, second.Log)
 	}
@@ -72,7 +72,9 @@ func checkHelloImage(t *testing.T, img *testbed.Image) {
 	wantSlice(t, "acai's image history", history, []string{
 		"[runner] apk add --no-cache (+ so: libraries found by [scan])",
 		"[runner] add user appuser (uid 10001)",
-		"[runner] copy installed packages /opt/venv",
+		// one layer per package (layers.go), the venv's own first
+		"[deps] python -m venv --without-pip /opt/venv",
+		"[deps] cowsay 6.1",
 		"[runner] mkdir /app",
 		"[runner] copy app (build context) to /app",
 	})

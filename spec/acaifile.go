@@ -112,10 +112,22 @@ const (
 
 // Runtime configures the slim runner stage.
 type Runtime struct {
-	AutoDeps *bool  `toml:"auto_deps" doc:"Find the shared libraries the installed packages need and add the Alpine packages (so:NAME) that provide them." default:"true"`
-	Image    string `toml:"image" doc:"Runner base image; default python:{python}-alpine{alpine}."`
-	Layout   string `toml:"layout" doc:"Where dependencies go: \"venv\" (/opt/venv, on PATH) or \"lambda\" (deps and app in /var/task)." default:"venv" enum:"venv,lambda"`
+	AutoDeps  *bool  `toml:"auto_deps" doc:"Find the shared libraries the installed packages need and add the Alpine packages (so:NAME) that provide them." default:"true"`
+	Image     string `toml:"image" doc:"Runner base image; default python:{python}-alpine{alpine}."`
+	Layout    string `toml:"layout" doc:"Where dependencies go: \"venv\" (/opt/venv, on PATH) or \"lambda\" (deps and app in /var/task)." default:"venv" enum:"venv,lambda"`
+	Layers    string `toml:"layers" doc:"How the installed dependencies are layered: \"package\" (one layer per package, so that a version bump ships one layer) or \"single\" (one layer)." default:"package" enum:"package,single"`
+	MaxLayers int    `toml:"max_layers" doc:"Most dependency layers with layers = \"package\"; more packages share layers, grouped by name so that a bump still changes one." default:"60"`
 }
+
+// Layerings of the installed dependencies (Runtime.Layers).
+const (
+	LayersPackage = "package"
+	LayersSingle  = "single"
+	// DefaultMaxLayers leaves room under the image layer limits (about 125 in Docker's
+	// storage drivers; moby/buildkit#4810 met about 70 when a stage is mounted into a
+	// step) for the base image's, the runtime packages' and the app's layers.
+	DefaultMaxLayers = 60
+)
 
 // Test configures the test target: the runner plus test-only requirements.
 type Test struct {

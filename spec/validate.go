@@ -75,6 +75,19 @@ func (a *Acaifile) validate(contextRead bool) error {
 	default:
 		v.fail("runtime.layout", `use "venv" or "lambda"`, "unknown `runtime.layout` %q", a.Runtime.Layout)
 	}
+	switch a.Runtime.Layers {
+	case "":
+		a.Runtime.Layers = LayersPackage
+	case LayersPackage, LayersSingle:
+	default:
+		v.fail("runtime.layers", `use "package" or "single"`, "unknown `runtime.layers` %q", a.Runtime.Layers)
+	}
+	switch {
+	case a.Runtime.MaxLayers == 0:
+		a.Runtime.MaxLayers = DefaultMaxLayers
+	case a.Runtime.MaxLayers < 1 || a.Runtime.MaxLayers > 100:
+		v.fail("runtime.max_layers", "use a number from 1 to 100 (default 60)", "`runtime.max_layers` %d is out of range", a.Runtime.MaxLayers)
+	}
 	if a.Runtime.Layout == LayoutLambda && a.Workdir != "" && a.Workdir != LambdaTaskRoot {
 		v.fail("workdir", "remove `workdir`: the lambda layout puts the app in "+LambdaTaskRoot, "`workdir` %q conflicts with layout = \"lambda\"", a.Workdir)
 	}

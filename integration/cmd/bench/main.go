@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan   only that table
+//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan|layers   only that table
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
 //	                                app's table, the no-op timeline and the plan table,
 //	                                alternating with the working tree's
@@ -28,6 +28,7 @@ import (
 	"github.com/acai-build/acai/spec"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/moby/buildkit/client"
 )
 
@@ -71,6 +72,7 @@ func run() error {
 		{"toolchain", func() error { return lazyToolchain(ctx, bed) }},
 		{"cross", func() error { return crossPlatforms(ctx, bed) }},
 		{"plan", func() error { return planRequests(ctx, bed, os.Getenv("ACAI_BENCH_BASELINE")) }},
+		{"layers", func() error { return packageLayers(ctx, bed) }},
 	}
 	only := os.Getenv("ACAI_BENCH_ONLY")
 	for _, table := range tables {
@@ -375,6 +377,127 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// packageLayers compares one layer per package with one dependency layer and with the
+// hand-written recipe, on examples/lambda's set: a cold build (every cache pruned), then
+// one requirement added (cowsay) and the rebuild, exported to an OCI layout each time.
+// What the change ships is the bytes of the rebuilt image's layers (compressed) that the
+// first image did not have: what a push sends and a node pulls.
+func packageLayers(ctx context.Context, bed *testbed.Bed) error {
+	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	if err != nil {
+		return err
+	}
+	handwritten, err := handwrittenRecipe(bed)
+	if err != nil {
+		return err
+	}
+	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+	variants := []struct{ name, file, content string }{
+		{"acai, one layer per package", "Acaifile", bed.WithSyntax(acai)},
+		{"acai, layers = \"single\"", "Acaifile", bed.WithSyntax(acai + "layers = \"single\"\n")},
+		{"hand-written", "Dockerfile", string(handwritten)},
+	}
+	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
+	fmt.Println("examples/lambda's set, one layer per package against one: a cold build (all build cache pruned), then cowsay==6.1 added to the requirements and the rebuild; seconds (`buildctl build` to an OCI layout), and the compressed bytes of the rebuilt image's layers that the first image lacks (what a push sends):")
+	fmt.Printf("| %-30s | %8s | %12s | %14s | %14s |\n", "variant", "cold", "rebuild", "new layers, MB", "all layers, MB")
+	fmt.Println("|---|---|---|---|---|")
+	for _, v := range variants {
+		var cold, rebuild []time.Duration
+		var newBytes, allBytes []int64
+		for i := 0; i < runs; i++ {
+			files := maps.Clone(app)
+			files[v.file] = v.content
+			files["requirements.txt"] = string(reqs)
+			dir, err := os.MkdirTemp("", "acai-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := testbed.WriteFiles(dir, files); err != nil {
+				return err
+			}
+			o := bed.StandinBuild(dir, "")
+			o.Filename = v.file
+			if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
+				return err
+			}
+			start := time.Now()
+			_, first, err := bed.BuildctlToOCI(ctx, o)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			cold = append(cold, time.Since(start))
+			if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), append(slices.Clone(reqs), "cowsay==6.1\n"...), 0o644); err != nil {
+				return err
+			}
+			start = time.Now()
+			_, second, err := bed.BuildctlToOCI(ctx, o)
+			if err != nil {
+				return fmt.Errorf("%s, cowsay added: %w", v.name, err)
+			}
+			rebuild = append(rebuild, time.Since(start))
+			n, all, err := newLayerBytes(first, second)
+			if err != nil {
+				return err
+			}
+			newBytes, allBytes = append(newBytes, n), append(allBytes, all)
+		}
+		fmt.Printf("| %-30s | %8.2f | %12.2f | %14.2f | %14.2f |\n", v.name, median(cold), median(rebuild), medianBytes(newBytes)/1e6, medianBytes(allBytes)/1e6)
+	}
+	fmt.Println()
+	return nil
+}
+
+// newLayerBytes is the compressed size of the layers of the image in the OCI layout
+// after that the one in before lacks, and of all its layers.
+func newLayerBytes(before, after string) (int64, int64, error) {
+	layers := func(dir string) (map[string]int64, error) {
+		idx, err := layout.ImageIndexFromPath(dir)
+		if err != nil {
+			return nil, err
+		}
+		m, err := idx.IndexManifest()
+		if err != nil || len(m.Manifests) != 1 {
+			return nil, fmt.Errorf("%s: one image expected: %v", dir, err)
+		}
+		img, err := idx.Image(m.Manifests[0].Digest)
+		if err != nil {
+			return nil, err
+		}
+		mf, err := img.Manifest()
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]int64{}
+		for _, l := range mf.Layers {
+			out[l.Digest.String()] = l.Size
+		}
+		return out, nil
+	}
+	b, err := layers(before)
+	if err != nil {
+		return 0, 0, err
+	}
+	a, err := layers(after)
+	if err != nil {
+		return 0, 0, err
+	}
+	var n, all int64
+	for d, size := range a {
+		all += size
+		if _, ok := b[d]; !ok {
+			n += size
+		}
+	}
+	return n, all, nil
+}
+
+func medianBytes(xs []int64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return float64(s[len(s)/2])
 }
 
 // smallApp times the everyday rebuilds of a small app: acai through its # syntax line,

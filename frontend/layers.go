@@ -1,0 +1,190 @@
+package frontend
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/acai-build/acai/model"
+	"github.com/acai-build/acai/plan"
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// One layer per package: each resolved package is installed alone (--no-deps, its
+// resolved version) onto the empty dependency directory,
+// llb.Diff takes what that added, and the runner is llb.Merge of its base and those
+// diffs. A step's inputs are its package's only, so a version bump re-runs one step and
+// ships one layer, and the same package for the same Python and platform is the same
+// layer in every image that has it.
+
+// layerRequirementsFile holds the pinned requirement lines of one layer's step.
+const layerRequirementsFile = "acai-layer.txt"
+
+// packageLayersOff says why this build installs its dependencies in one layer; "" when
+// it gets one layer per package. cmds are the dependency installs.
+func (c *converter) packageLayersOff(cmds []command) string {
+	switch {
+	case len(cmds) == 0:
+		return "nothing to install"
+	case c.spec.Runtime.Layers == spec.LayersSingle:
+		return `layers = "single"`
+	case c.plan == nil:
+		return "the build was not resolved ahead"
+	case c.plan.NamedOnly:
+		return "a source build's dependencies are resolved by the install"
+	case c.plan.Cross:
+		return "a cross build"
+	}
+	for _, cmd := range cmds {
+		switch {
+		case cmd.locked:
+			// The lock's own hashes are what its install checks; the resolver's come
+			// from the index. Until a package's step takes the lock's, one layer.
+			return "a lock installs as one layer"
+		case cmd.project != nil:
+			return "a local project installs as one layer"
+		case c.hashChecked(cmd.inputs):
+			return "a requirement file pins hashes of its own"
+		}
+	}
+	for _, p := range c.plan.Packages {
+		if p.Source != plan.SourceIndex || p.Version == "" {
+			return fmt.Sprintf("%s is not from an index", p.Name)
+		}
+	}
+	if !c.canMerge() {
+		return "this BuildKit cannot merge layers (MergeOp, DiffOp: the Docker Engine's classic image store)"
+	}
+	return ""
+}
+
+// layering is what --call plan says of the dependency layers of this build.
+func (c *converter) layering(cmds []command) string {
+	if why := c.packageLayersOff(cmds); why != "" {
+		return "one layer (" + why + ")"
+	}
+	n := len(layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers))
+	if c.spec.Runtime.Layout == spec.LayoutVenv {
+		n++
+	}
+	return fmt.Sprintf("one per package: %d layers (max_layers %d)", n, c.spec.Runtime.MaxLayers)
+}
+
+// canMerge reports whether the BuildKit that runs the build has MergeOp and DiffOp:
+// the Docker Engine's classic graphdriver store has neither (moby/moby#45153).
+func (c *converter) canMerge() (ok bool) {
+	// A capability set the daemon did not send (a converter made in a test) panics
+	// when asked: no merge.
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	caps := c.bc.BuildOpts().LLBCaps
+	return caps.Supports(pb.CapMergeOp) == nil && caps.Supports(pb.CapDiffOp) == nil
+}
+
+// hashChecked reports whether one of the requirement files (or what they include) pins
+// hashes: their install checks them, which a package's own step would not.
+func (c *converter) hashChecked(files []string) bool {
+	for _, f := range files {
+		for _, p := range append([]string{f}, c.inputs[f]...) {
+			if bytes.Contains(c.files[p], []byte("--hash")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// layerGroups splits the packages into at most max layers. Up to max, each package is
+// its own layer; beyond, a package's layer is chosen by its name alone, so a version
+// bump (or a package added) changes one layer and leaves every other as it was.
+func layerGroups(pkgs []plan.Package, max int) [][]plan.Package {
+	if len(pkgs) <= max {
+		out := make([][]plan.Package, len(pkgs))
+		for i, p := range pkgs {
+			out[i] = []plan.Package{p}
+		}
+		return out
+	}
+	buckets := make([][]plan.Package, max)
+	for _, p := range pkgs {
+		h := fnv.New32a()
+		h.Write([]byte(p.Name))
+		b := h.Sum32() % uint32(max)
+		buckets[b] = append(buckets[b], p)
+	}
+	return slices.DeleteFunc(buckets, func(g []plan.Package) bool { return len(g) == 0 })
+}
+
+// layerName is a package layer's progress name and image history entry.
+func layerName(g []plan.Package) string {
+	names := make([]string, len(g))
+	for i, p := range g {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// layerCommand installs exactly the group's packages, at their resolved versions,
+// without their dependencies (each is a layer of its own), from the build's index, as
+// the one install would. No hashes: the resolver's are those of the target's files,
+// which the test bed's glibc stand-in does not install, and a requirement file that
+// pins its own installs as one layer (packageLayersOff).
+func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan) command {
+	cmd := requirementsCommand(a, nil, nil)
+	var lines strings.Builder
+	var compiled []string
+	for _, pkg := range g {
+		lines.WriteString(pkg.Name + "==" + pkg.Version + "\n")
+		if pkg.Compiles() {
+			compiled = append(compiled, pkg.Name)
+		}
+	}
+	cmd.args = append(cmd.args, "--no-deps", "-r", path.Join(requirementsMount, layerRequirementsFile))
+	if len(compiled) > 0 {
+		cmd.args = append(cmd.args, cmd.tool.NoBinary(compiled)...)
+		cmd.hint = p.FailureHint()
+	}
+	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(lines.String())}
+	cmd.resolve, cmd.resolveFiles = nil, nil
+	cmd.what = layerName(g)
+	cmd.keys = []string{"requirements", "packages", "runtime.layers"}
+	return cmd
+}
+
+// depsLayers installs the plan's packages one group per layer on the builder: the
+// dependency directory as the runner gets it (deps, a merge of the layers on the
+// builder, for the scan, the SBOM and the test stage) and the layers to merge into the
+// runner, each with its progress name. The steps get no resolution mount: their
+// inputs are their packages' only.
+func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.State, names []string) {
+	skeleton := builder
+	if c.spec.Runtime.Layout == spec.LayoutVenv {
+		skeleton = c.venvSkeleton(builder)
+		layers = append(layers, llb.Diff(builder, skeleton, c.opts(stageDeps, "layer: the venv")...))
+		names = append(names, "python -m venv --without-pip "+spec.VenvDir)
+	}
+	alone := *c
+	alone.resolution = nil
+	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
+		cmd := layerCommand(c.spec, g, c.plan)
+		st := alone.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)})
+		layers = append(layers, llb.Diff(skeleton, st, c.opts(stageDeps, "layer: "+cmd.what)...))
+		names = append(names, cmd.what)
+	}
+	deps = llb.Merge(append([]llb.State{builder}, layers...), c.opts(stageDeps, fmt.Sprintf("merge %d package layers", len(layers)))...)
+	return deps, layers, names
+}
+
+// venvSkeleton is the builder with the empty venv the packages install into.
+func (c *converter) venvSkeleton(builder llb.State) llb.State {
+	return builder.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
+		llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
+}

@@ -1,0 +1,108 @@
+package frontend
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acai-build/acai/plan"
+	"github.com/acai-build/acai/spec"
+	"github.com/moby/buildkit/frontend/dockerui"
+)
+
+func packages(n int, version string) []plan.Package {
+	out := make([]plan.Package, n)
+	for i := range out {
+		out[i] = plan.Package{Name: fmt.Sprintf("pkg%03d", i), Version: version, Source: plan.SourceIndex, Wheel: "w.whl"}
+	}
+	return out
+}
+
+// Up to max_layers, every package is its own layer; beyond, a package's layer depends
+// on its name only: bumping one package's version, or adding one, changes one layer.
+func TestLayerGroupsChangeOneLayerPerPackageChange(t *testing.T) {
+	if g := layerGroups(packages(5, "1"), 60); len(g) != 5 || len(g[0]) != 1 {
+		t.Fatalf("5 packages under a cap of 60: %d layers, want one each", len(g))
+	}
+	before := packages(200, "1")
+	groups := layerGroups(before, 40)
+	if len(groups) > 40 {
+		t.Fatalf("%d layers over a cap of 40", len(groups))
+	}
+	bumped := slices.Clone(before)
+	bumped[117].Version = "2"
+	added := append(slices.Clone(before), plan.Package{Name: "newcomer", Version: "1", Source: plan.SourceIndex})
+	for what, after := range map[string][]plan.Package{"a version bump": bumped, "a package added": added} {
+		changed := 0
+		for _, g := range layerGroups(after, 40) {
+			if !slices.ContainsFunc(groups, func(o []plan.Package) bool { return slices.Equal(o, g) }) {
+				changed++
+			}
+		}
+		if changed != 1 {
+			t.Errorf("%s changed %d layers, want 1", what, changed)
+		}
+	}
+}
+
+// A package's layer step installs that package alone, at its resolved version, with
+// nothing of the rest of the set in its inputs; one that compiles builds from source.
+func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
+	a, err := spec.Parse("Acaifile", []byte(`requirements = "requirements.txt"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
+		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	numpy := layerCommand(a, p.Packages[1:], p).step(stageDeps, "numpy 2.4.6")
+	wantEqual(t, "progress name", numpy.ProgressName(), "[deps] numpy 2.4.6")
+	wantArgs(t, numpy, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile)
+	files := mountAt(t, numpy, requirementsMount).Files
+	if len(files.Context) != 0 || len(files.Generated) != 1 || string(files.Generated[0].Data) != "numpy==2.4.6\n" {
+		t.Errorf("the numpy layer's inputs: context %v, generated %+v; want numpy==2.4.6 alone", files.Context, files.Generated)
+	}
+	aws := layerCommand(a, p.Packages[:1], p).step(stageDeps, "awslambdaric 3.1.1")
+	wantArgs(t, aws, "--no-binary", "awslambdaric")
+	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") {
+		t.Errorf("the numpy layer builds from source: %v", numpy.Args)
+	}
+}
+
+// Where a build gets one dependency layer, the reason is one the user can act on.
+func TestSingleDependencyLayerSaysWhy(t *testing.T) {
+	wheel := []plan.Package{{Name: "cowsay", Version: "6.1", Source: plan.SourceIndex, Wheel: "cowsay-6.1-py3-none-any.whl"}}
+	resolved := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, wheel)
+	namedOnly := *resolved
+	namedOnly.NamedOnly = true
+	cross := *resolved
+	cross.Cross = true
+	local := plan.Make(resolved.Target, []plan.Package{{Name: "mine", Source: plan.SourceDirectory}})
+	for _, c := range []struct {
+		acaifile string
+		files    map[string][]byte
+		plan     *plan.Plan
+		want     string
+	}{
+		{`packages = ["cowsay==6.1"]` + "\n[runtime]\nlayers = \"single\"", nil, resolved, `layers = "single"`},
+		{`packages = ["cowsay==6.1"]`, nil, nil, "not resolved ahead"},
+		{`packages = ["cowsay==6.1"]`, nil, &namedOnly, "resolved by the install"},
+		{`packages = ["cowsay==6.1"]`, nil, &cross, "a cross build"},
+		{`lock = "pylock.toml"`, nil, resolved, "a lock installs as one layer"},
+		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("cowsay==6.1 --hash=sha256:00\n")}, resolved, "pins hashes of its own"},
+		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("./mine\n")}, local, "mine is not from an index"},
+		// what is left: the daemon's capabilities (a unit test has none)
+		{`packages = ["cowsay==6.1"]`, nil, resolved, "cannot merge layers"},
+	} {
+		a, err := spec.ParseWithContext("Acaifile", []byte(c.acaifile), spec.ContextFiles{Read: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := &converter{bc: &dockerui.Client{}, spec: a, files: c.files, plan: c.plan}
+		got := conv.packageLayersOff(depsCommands(a, Project{}, nil))
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s: one layer because %q, want %q", c.acaifile, got, c.want)
+		}
+	}
+}
