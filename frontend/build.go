@@ -154,34 +154,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 	}
 	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			var data map[string][]byte
-			if files != nil {
-				data = files.data
-			}
-			if files != nil && len(files.ignored) == 0 && parseErr == nil {
-				sizes, err := excludedSizes(ctx, bc, spec.ExcludedByName(a.AppExcludes(files.venvs, nil)))
-				if err != nil {
-					return nil, err
-				}
-				findings = append(findings, spec.ExcludedDirectoryFindings(sizes)...)
-			}
-			if files != nil && parseErr == nil && files.missingError() == nil {
-				// What compiles on Alpine: the resolution, as the build makes it.
-				cs, err := newConverters(ctx, bc, src, a, files, images)
-				if err != nil {
-					return nil, err
-				}
-				_, plans, _, err := cs.plans(ctx, target)
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range plans {
-					if p != nil {
-						findings = append(findings, p.Findings(a, data)...)
-					}
-				}
-			}
-			return lintResults(src.SourceMap, data, findings, parseErr), nil
+			return lintRequest(ctx, bc, src, target, a, files, findings, parseErr, images)
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			return outlineFor(bc, src, target), parseErr
@@ -193,6 +166,39 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 			return targetList(src, a.BaseImage()), nil
 		},
 	})
+}
+
+// lintRequest answers --check: the Acaifile's findings, those of the excluded
+// directories, and what compiles on Alpine (the resolution, as the build makes it).
+func lintRequest(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, target string, a *spec.Acaifile, files *contextFiles, findings []spec.Finding, parseErr error, images *baseImages) (*lint.LintResults, error) {
+	var data map[string][]byte
+	if files != nil {
+		data = files.data
+	}
+	if files != nil && len(files.ignored) == 0 && parseErr == nil {
+		sizes, err := excludedSizes(ctx, bc, spec.ExcludedByName(a.AppExcludes(files.venvs, nil)))
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, spec.ExcludedDirectoryFindings(sizes)...)
+	}
+	if files != nil && parseErr == nil && files.missingError() == nil {
+		// What compiles on Alpine: the resolution, as the build makes it.
+		cs, err := newConverters(ctx, bc, src, a, files, images)
+		if err != nil {
+			return nil, err
+		}
+		_, plans, _, err := cs.plans(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range plans {
+			if p != nil {
+				findings = append(findings, p.Findings(a, data)...)
+			}
+		}
+	}
+	return lintResults(src.SourceMap, data, findings, parseErr), nil
 }
 
 // converters make the converter of each platform of one build, over one read of the

@@ -104,9 +104,24 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		}
 		pending = next
 	}
+	if err := cf.findPaths(ctx, bc, top, refs, paths); err != nil {
+		return nil, err
+	}
+	// Known already: dockerui read the ignore file before it handed out the build context.
+	var err error
+	if cf.ignored, err = bc.DockerIgnorePatterns(ctx); err != nil {
+		return nil, err
+	}
+	return cf, nil
+}
+
+// findPaths looks up the local projects and --find-links directories the requirement
+// files name (paths): those missing are reported, and each top-level file's inputs are
+// every context path pip opens for it.
+func (cf *contextFiles) findPaths(ctx context.Context, bc *dockerui.Client, top []string, refs map[string][]spec.Ref, paths []spec.Ref) error {
 	found, err := existingPaths(ctx, bc, paths)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range paths {
 		if found[refKey(r)] == "" {
@@ -118,11 +133,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 			cf.inputs[f] = closure(f, refs, found)
 		}
 	}
-	// Known already: dockerui read the ignore file before it handed out the build context.
-	if cf.ignored, err = bc.DockerIgnorePatterns(ctx); err != nil {
-		return nil, err
-	}
-	return cf, nil
+	return nil
 }
 
 // plainFiles are the context files acai reads as they are, not as requirement files:

@@ -128,6 +128,9 @@ func layerName(g []plan.Package) string {
 	names := make([]string, len(g))
 	for i, p := range g {
 		names[i] = p.String()
+		if p.Compiles() {
+			names[i] += " (builds from source)"
+		}
 	}
 	return strings.Join(names, ", ")
 }

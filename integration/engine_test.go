@@ -53,8 +53,16 @@ func TestDockerEngine(t *testing.T) {
 			}
 			dir := example(t, "hello")
 
-			must(dir, args("buildx", "build", "-f", "Acaifile", "-t", "hello")...)
+			built := must(dir, args("buildx", "build", "--progress", "plain", "-f", "Acaifile", "-t", "hello")...)
 			wantContains(t, "docker run hello", must(dir, "run", "--rm", "hello"), "Hello from acai!", "from /opt/venv")
+			// One layer per package where the store merges layers; the classic store's
+			// BuildKit has no MergeOp or DiffOp: one layer, saying why.
+			if store == "containerd" {
+				wantContains(t, "progress on the containerd store", built, "[deps] cowsay 6.1")
+				wantContains(t, "docker history", must(dir, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "hello"), "[deps] cowsay 6.1")
+			} else {
+				wantContains(t, "progress on the classic store", built, "[runner] copy installed packages /opt/venv (one layer: this BuildKit cannot merge layers")
+			}
 
 			// `docker build`: the CLI hands it to buildx when buildx is installed; without
 			// buildx (the docker CLI 28 alone) it falls back to the legacy builder, which
@@ -92,6 +100,8 @@ done; exit 1`)
 			wantContains(t, "--check", must(dir, args("buildx", "build", "--check", "-f", "Acaifile")...), "Check complete")
 			if plan := must(dir, args("buildx", "build", "--call", "plan", "-f", "Acaifile")...); !regexp.MustCompile(`cowsay\s+6\.1\s+wheel py3-none-any`).MatchString(plan) {
 				t.Errorf("--call plan does not show cowsay 6.1 as a wheel:\n%s", plan)
+			} else if want := map[string]string{"containerd": "dependency layers: one per package: 2 layers", "classic": "dependency layers: one layer (this BuildKit cannot merge layers"}[store]; !strings.Contains(plan, want) {
+				t.Errorf("--call plan on the %s store does not say %q:\n%s", store, want, plan)
 			}
 
 			// Two platforms, pushed to the mirror's registry. The classic store's builder (the

@@ -304,7 +304,7 @@ func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 				if args == nil {
 					args = map[string]string{}
 				}
-				args["PIP_USER_AGENT_USER_DATA"] = t.Name()
+				args["PIP_USER_AGENT_USER_DATA"] = fmt.Sprintf("%s %d", t.Name(), time.Now().UnixNano())
 				o.Args, o.Secrets = args, secrets
 				res := mustBuild(t, bed.BuildWithBuildctl, o)
 				wantContains(t, "progress", res.Log, "[deps] uv "+spec.UVVersion+" from the Python index", lock.step)
