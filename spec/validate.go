@@ -68,20 +68,8 @@ func (a *Acaifile) validate(contextRead bool) error {
 	for i, u := range a.Build.FindLinks {
 		v.url(fmt.Sprintf("build.find_links[%d]", i), u)
 	}
-	switch a.Runtime.Layout {
-	case "":
-		a.Runtime.Layout = LayoutVenv
-	case LayoutVenv, LayoutLambda:
-	default:
-		v.fail("runtime.layout", `use "venv" or "lambda"`, "unknown `runtime.layout` %q", a.Runtime.Layout)
-	}
-	switch a.Runtime.Layers {
-	case "":
-		a.Runtime.Layers = LayersPackage
-	case LayersPackage, LayersSingle:
-	default:
-		v.fail("runtime.layers", `use "package" or "single"`, "unknown `runtime.layers` %q", a.Runtime.Layers)
-	}
+	v.oneOf("runtime.layout", &a.Runtime.Layout, LayoutVenv, LayoutLambda)
+	v.oneOf("runtime.layers", &a.Runtime.Layers, LayersPackage, LayersSingle)
 	switch {
 	case a.Runtime.MaxLayers == 0:
 		a.Runtime.MaxLayers = DefaultMaxLayers
@@ -329,4 +317,19 @@ func (p *parser) stopSignal(sig string) {
 		return
 	}
 	p.fail("stop_signal", `use a signal name such as "SIGTERM", "SIGINT" or "SIGQUIT", or a number from 1 to 64`, "`stop_signal` %q is not a signal", sig)
+}
+
+// oneOf checks a key that takes one of a few words: empty is the first (the default),
+// anything else fails with the words to use.
+func (p *parser) oneOf(key string, value *string, words ...string) {
+	switch {
+	case *value == "":
+		*value = words[0]
+	case !slices.Contains(words, *value):
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = strconv.Quote(w)
+		}
+		p.fail(key, "use "+strings.Join(quoted[:len(quoted)-1], ", ")+" or "+quoted[len(quoted)-1], "unknown `%s` %q", key, *value)
+	}
 }

@@ -322,20 +322,29 @@ func crossPlatforms(ctx context.Context, bed *testbed.Bed) error {
 	return nil
 }
 
+// lambdaSet is examples/lambda's requirements and the hand-written recipe they are
+// compared with.
+func lambdaSet(bed *testbed.Bed) (reqs, handwritten []byte, err error) {
+	if reqs, err = os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt")); err != nil {
+		return nil, nil, err
+	}
+	handwritten, err = handwrittenRecipe(bed)
+	return reqs, handwritten, err
+}
+
+// lambdaSetApp is the app built with lambdaSet's requirements.
+var lambdaSetApp = map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
+
 // realPackages times whole builds of an app needing the real set of the Lambda example
 // (numpy, pandas, pyarrow, ...): acai with pip and with uv against the hand-written
 // recipe on the built-in frontend, each with requirements no earlier build had (a new
 // comment), cold (cache mounts pruned) and warm.
 func realPackages(ctx context.Context, bed *testbed.Bed) error {
-	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
+	reqs, handwritten, err := lambdaSet(bed)
 	if err != nil {
 		return err
 	}
-	handwritten, err := handwrittenRecipe(bed)
-	if err != nil {
-		return err
-	}
-	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
+	app := lambdaSetApp
 	variants := []struct{ name, file, content string }{
 		{"acai (pip)", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n")},
 		{"acai (uv)", "Acaifile", bed.WithSyntax("# syntax=acai/frontend\npython = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[build]\ninstaller = \"uv\"\n")},
@@ -385,11 +394,7 @@ func realPackages(ctx context.Context, bed *testbed.Bed) error {
 // What the change ships is the bytes of the rebuilt image's layers (compressed) that the
 // first image did not have: what a push sends and a node pulls.
 func packageLayers(ctx context.Context, bed *testbed.Bed) error {
-	reqs, err := os.ReadFile(filepath.Join(bed.Repo, "examples/lambda/requirements.txt"))
-	if err != nil {
-		return err
-	}
-	handwritten, err := handwrittenRecipe(bed)
+	reqs, handwritten, err := lambdaSet(bed)
 	if err != nil {
 		return err
 	}
@@ -399,7 +404,7 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 		{"acai, layers = \"single\"", "Acaifile", bed.WithSyntax(acai + "layers = \"single\"\n")},
 		{"hand-written", "Dockerfile", string(handwritten)},
 	}
-	app := map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
+	app := lambdaSetApp
 	fmt.Println("examples/lambda's set, one layer per package against one: a cold build (all build cache pruned), then cowsay==6.1 added to the requirements and the rebuild; seconds (`buildctl build` to an OCI layout), and the compressed bytes of the rebuilt image's layers that the first image lacks (what a push sends):")
 	fmt.Printf("| %-30s | %8s | %12s | %14s | %14s |\n", "variant", "cold", "rebuild", "new layers, MB", "all layers, MB")
 	fmt.Println("|---|---|---|---|---|")
