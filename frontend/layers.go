@@ -40,12 +40,13 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	case c.plan.Cross:
 		return "a cross build"
 	}
+	lines := c.lockLines()
 	for _, cmd := range cmds {
 		switch {
-		case cmd.locked:
-			// The lock's own hashes are what its install checks; the resolver's come
-			// from the index. Until a package's step takes the lock's, one layer.
-			return "a lock installs as one layer"
+		case cmd.locked && lines == nil:
+			// A package's step checks the lock's own hashes (lockLines): a uv.lock is
+			// exported in the build, so acai has no line of its own per package.
+			return "a " + c.spec.LockKind() + " installs as one layer"
 		case cmd.project != nil:
 			return "a local project installs as one layer"
 		case c.hashChecked(cmd.inputs):
@@ -55,6 +56,9 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	for _, p := range c.plan.Packages {
 		if p.Source != plan.SourceIndex || p.Version == "" {
 			return fmt.Sprintf("%s is not from an index", p.Name)
+		}
+		if _, ok := lines[p.Name]; lines != nil && !ok {
+			return fmt.Sprintf("%s is not in %s", p.Name, c.spec.Lock)
 		}
 	}
 	if !c.canMerge() {
@@ -73,6 +77,34 @@ func (c *converter) layering(cmds []command) string {
 		n++
 	}
 	return fmt.Sprintf("one per package: %d layers (max_layers %d)", n, c.spec.Runtime.MaxLayers)
+}
+
+// lockLines are the hash-pinned requirement line of each package of the Acaifile's lock,
+// by normalized name: what its package layers install, checked against the lock's own
+// hashes. nil without a lock, and for a uv.lock (exported in the build) or a pylock.toml
+// of files from elsewhere than an index.
+func (c *converter) lockLines() map[string]string {
+	var reqs []byte
+	switch c.spec.LockKind() {
+	case spec.LockPylock:
+		reqs = c.project.LockHashedRequirements
+	case spec.LockPoetry:
+		reqs = c.project.LockRequirements
+	}
+	if reqs == nil {
+		return nil
+	}
+	out := map[string]string{}
+	// A line continues after a trailing backslash (a poetry export's hashes).
+	for _, line := range strings.Split(strings.ReplaceAll(string(reqs), "\\\n", " "), "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		name, _, ok := strings.Cut(line, "==")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out[spec.NormalizeName(strings.TrimSpace(name))] = line
+	}
+	return out
 }
 
 // canMerge reports whether the BuildKit that runs the build has MergeOp and DiffOp:
@@ -137,28 +169,36 @@ func layerName(g []plan.Package) string {
 
 // layerCommand installs exactly the group's packages, at their resolved versions,
 // without their dependencies (each is a layer of its own), from the build's index, as
-// the one install would. No hashes: the resolver's are those of the target's files,
-// which the test bed's glibc stand-in does not install, and a requirement file that
-// pins its own installs as one layer (packageLayersOff).
-func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan) command {
+// the one install would. A lock's package installs by its line of the lock (lines),
+// checked against the lock's hashes. Other packages have no hashes: the resolver's are
+// those of the target's files, which the test bed's glibc stand-in does not install, and
+// a requirement file that pins its own installs as one layer (packageLayersOff).
+func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[string]string) command {
 	cmd := requirementsCommand(a, nil, nil)
-	var lines strings.Builder
+	var reqs strings.Builder
 	var compiled []string
 	for _, pkg := range g {
-		lines.WriteString(pkg.Name + "==" + pkg.Version + "\n")
+		line, ok := lines[pkg.Name]
+		if !ok {
+			line = pkg.Name + "==" + pkg.Version
+		}
+		reqs.WriteString(line + "\n")
 		if pkg.Compiles() {
 			compiled = append(compiled, pkg.Name)
 		}
 	}
 	cmd.args = append(cmd.args, "--no-deps", "-r", path.Join(requirementsMount, layerRequirementsFile))
+	if lines != nil {
+		cmd.args = append(cmd.args, "--require-hashes")
+	}
 	if len(compiled) > 0 {
 		cmd.args = append(cmd.args, cmd.tool.NoBinary(compiled)...)
 		cmd.hint = p.FailureHint()
 	}
-	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(lines.String())}
+	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(reqs.String())}
 	cmd.resolve, cmd.resolveFiles = nil, nil
 	cmd.what = layerName(g)
-	cmd.keys = []string{"requirements", "packages", "runtime.layers"}
+	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
 	return cmd
 }
 
@@ -177,7 +217,7 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 	alone := *c
 	alone.resolution = nil
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
-		cmd := layerCommand(c.spec, g, c.plan)
+		cmd := layerCommand(c.spec, g, c.plan, c.lockLines())
 		st := alone.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)})
 		layers = append(layers, llb.Diff(skeleton, st, c.opts(stageDeps, "layer: "+cmd.what)...))
 		names = append(names, cmd.what)

@@ -56,14 +56,14 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
 		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
 		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
-	numpy := layerCommand(a, p.Packages[1:], p).step(stageDeps, "numpy 2.4.6")
+	numpy := layerCommand(a, p.Packages[1:], p, nil).step(stageDeps, "numpy 2.4.6")
 	wantEqual(t, "progress name", numpy.ProgressName(), "[deps] numpy 2.4.6")
 	wantArgs(t, numpy, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile)
 	files := mountAt(t, numpy, requirementsMount).Files
 	if len(files.Context) != 0 || len(files.Generated) != 1 || string(files.Generated[0].Data) != "numpy==2.4.6\n" {
 		t.Errorf("the numpy layer's inputs: context %v, generated %+v; want numpy==2.4.6 alone", files.Context, files.Generated)
 	}
-	aws := layerCommand(a, p.Packages[:1], p).step(stageDeps, "awslambdaric 3.1.1")
+	aws := layerCommand(a, p.Packages[:1], p, nil).step(stageDeps, "awslambdaric 3.1.1")
 	wantArgs(t, aws, "--no-binary", "awslambdaric")
 	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") {
 		t.Errorf("the numpy layer builds from source: %v", numpy.Args)
@@ -89,7 +89,7 @@ func TestSingleDependencyLayerSaysWhy(t *testing.T) {
 		{`packages = ["cowsay==6.1"]`, nil, nil, "not resolved ahead"},
 		{`packages = ["cowsay==6.1"]`, nil, &namedOnly, "resolved by the install"},
 		{`packages = ["cowsay==6.1"]`, nil, &cross, "a cross build"},
-		{`lock = "pylock.toml"`, nil, resolved, "a lock installs as one layer"},
+		{`lock = "uv.lock"`, nil, resolved, "a uv.lock installs as one layer"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("cowsay==6.1 --hash=sha256:00\n")}, resolved, "pins hashes of its own"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("./mine\n")}, local, "mine is not from an index"},
 		// what is left: the daemon's capabilities (a unit test has none)
@@ -103,6 +103,39 @@ func TestSingleDependencyLayerSaysWhy(t *testing.T) {
 		got := conv.packageLayersOff(depsCommands(a, Project{}, nil))
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%s: one layer because %q, want %q", c.acaifile, got, c.want)
+		}
+	}
+}
+
+// A pylock.toml's or poetry.lock's package layer installs that package's line of the lock,
+// checked against the lock's own hashes; a package the lock lacks keeps one layer.
+func TestLockPackageLayersCheckTheLocksHashes(t *testing.T) {
+	resolved := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{{Name: "cowsay", Version: "6.1", Source: plan.SourceIndex, Wheel: "cowsay-6.1-py3-none-any.whl"}})
+	for _, c := range []struct {
+		acaifile string
+		project  Project
+		line     string
+	}{
+		{`lock = "pylock.toml"`, Project{LockHashedRequirements: []byte("cowsay==6.1 --hash=sha256:aa --hash=sha256:bb\n")}, "cowsay==6.1 --hash=sha256:aa --hash=sha256:bb"},
+		{`lock = "poetry.lock"`, Project{LockRequirements: []byte("Cowsay==6.1 ; python_version >= \"3.8\" \\\n    --hash=sha256:aa\n")}, `Cowsay==6.1 ; python_version >= "3.8" --hash=sha256:aa`},
+	} {
+		a, err := spec.ParseWithContext("Acaifile", []byte(c.acaifile), spec.ContextFiles{Read: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := &converter{bc: &dockerui.Client{}, spec: a, plan: resolved, project: c.project}
+		if why := conv.packageLayersOff(depsCommands(a, c.project, nil)); !strings.Contains(why, "cannot merge layers") {
+			t.Errorf("%s: one layer because %q; want package layers (but for the capabilities a unit test lacks)", c.acaifile, why)
+		}
+		step := layerCommand(a, resolved.Packages, resolved, conv.lockLines()).step(stageDeps, "cowsay 6.1")
+		wantArgs(t, step, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile, "--require-hashes")
+		if got := string(mountAt(t, step, requirementsMount).Files.Generated[0].Data); got != c.line+"\n" {
+			t.Errorf("%s: the layer installs %q, want the lock's line %q", c.acaifile, got, c.line)
+		}
+		other := plan.Make(resolved.Target, append(slices.Clone(resolved.Packages), plan.Package{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex}))
+		conv.plan = other
+		if why := conv.packageLayersOff(depsCommands(a, c.project, nil)); !strings.Contains(why, "numpy is not in") {
+			t.Errorf("%s: a package the lock lacks: %q", c.acaifile, why)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -8,14 +9,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/acai-build/acai/integration/testbed"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // What the README tells users, run as they run it: `docker buildx build -f Acaifile -t
 // NAME .` on a Docker Engine 29 (dockerd, containerd and buildx built from their Go
-// modules), then `docker run`; `docker build` with and without buildx; the web example
+// modules), then `docker run`; `docker build` with and without buildx; the Lambda example
+// invoked through a Runtime API on the Engine's bridge; the web example
 // serving; `--check`; `--call plan`; two platforms pushed to a registry; and the legacy
 // builder's refusal. On both image stores: containerd's (the
 // default since Engine 29) and the classic graphdriver store. The Engine runs in a
@@ -74,6 +78,8 @@ func TestDockerEngine(t *testing.T) {
 			} else {
 				wantContains(t, "docker build without buildx", out, "Install the buildx component", "unknown instruction: python")
 			}
+
+			lambdaOnEngine(t, e, must, args)
 
 			// The web example as its README runs it, detached; queried from inside the
 			// container (the namespace has no route to the host's test process).
@@ -203,4 +209,39 @@ func TestQuickstartOnDockerEngine(t *testing.T) {
 	// The example ran through the frontend image just built (the mirror has no :local).
 	wantContains(t, "bash hack/quickstart", string(out), "==> Docker engine with buildx found",
 		"resolve image config for docker-image://docker.io/acai/frontend:local", "Hello from acai!", "from /opt/venv")
+}
+
+// lambdaOnEngine builds the Lambda example as its README says and invokes its handler:
+// `docker run` with AWS_LAMBDA_RUNTIME_API naming a Runtime API the test serves on the
+// Engine's bridge (inside the test's network namespace).
+func lambdaOnEngine(t *testing.T, e *testbed.Engine, must func(string, ...string) string, args func(...string) []string) {
+	t.Helper()
+	dir := example(t, "lambda")
+	must(dir, args("buildx", "build", "-f", "Acaifile", "-t", "lambda-fn")...)
+	api, h := testbed.NewLambdaRuntimeAPI()
+	url, err := e.ServeOnBridge(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Invoke("req-1", map[string]any{"records": []map[string]any{{"city": "Lyon", "sales": 2}, {"city": "Lyon", "sales": 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Minute)
+	defer cancel()
+	out := make(chan string, 1)
+	go func() {
+		o, _ := e.Docker(ctx, dir, nil, "run", "--rm", "-e", "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(url, "http://"), "lambda-fn")
+		out <- o
+	}()
+	result, err := api.Result(ctx)
+	api.Close() // the runtime's next poll ends; the container stops
+	cancel()
+	log := <-out
+	if err != nil {
+		t.Fatalf("no result from the Lambda function: %v\n%s", err, log)
+	}
+	if result.Kind != "response" {
+		t.Fatalf("the function posted %s: %s\n%s", result.Kind, result.Body, log)
+	}
+	wantContains(t, "the handler's response on the Engine", string(result.Body), `"rows": 2`, `"sales_by_city": {"Lyon": 5}`)
 }

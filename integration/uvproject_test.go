@@ -118,7 +118,8 @@ func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
 	uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--extra", "yaml", "--output-file", "pylock.toml")
 	setFile(t, dir, "Acaifile", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay, yaml; print('pylock', yaml.__version__)\"]\n")
 	res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pylock.toml",
+	// one layer per package, each by its line of the lock (its hashes)
+	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "[deps] pyyaml 6.0.3",
 		// resolved for the target too (its packages as requirement lines): all wheels, no toolchain
 		"[resolve] resolve -r pylock.toml for musllinux_1_2_x86_64, CPython 3.12")
 	if _, ok := res.Step("[builder] apk add"); ok {
@@ -257,7 +258,7 @@ func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 		make                   func(t *testing.T, acaifile string) string
 	}{
 		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", pypiUVLock},
-		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] write acai-pylock-hashed.txt", pypiPylock},
+		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] cowsay 6.1", pypiPylock}, // a layer of its own, by the lock's hashes
 		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] uv pip install --no-deps --require-hashes (poetry.lock, groups main)", pypiPoetryLock},
 	}
 	// Each way names a mirror of its own, which records what it serves: the build's uv

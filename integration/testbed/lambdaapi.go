@@ -39,6 +39,15 @@ type LambdaResult struct {
 
 // StartLambdaRuntimeAPI serves the API until Close.
 func (b *Bed) StartLambdaRuntimeAPI() (*LambdaRuntimeAPI, error) {
+	api, h := NewLambdaRuntimeAPI()
+	addr, err := b.serve(h)
+	api.Addr = addr
+	return api, err
+}
+
+// NewLambdaRuntimeAPI is a Lambda Runtime API and its handler, for a test that serves it
+// where its function runs (Engine.ServeOnBridge); the test sets Addr.
+func NewLambdaRuntimeAPI() (*LambdaRuntimeAPI, http.Handler) {
 	api := &LambdaRuntimeAPI{events: make(chan lambdaEvent, 8), results: make(chan LambdaResult, 8), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", api.next)
@@ -48,9 +57,7 @@ func (b *Bed) StartLambdaRuntimeAPI() (*LambdaRuntimeAPI, error) {
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", func(w http.ResponseWriter, r *http.Request) {
 		api.post(w, r, "", "init/error")
 	})
-	addr, err := b.serve(mux)
-	api.Addr = addr
-	return api, err
+	return api, mux
 }
 
 // Invoke queues event (JSON) under requestID for the function's next poll.
