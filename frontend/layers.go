@@ -25,12 +25,16 @@ import (
 // layerRequirementsFile holds the pinned requirement lines of one layer's step.
 const layerRequirementsFile = "acai-layer.txt"
 
+// nothingToInstall is packageLayersOff's answer for a build that installs nothing: its
+// empty copy needs no reason in its progress name.
+const nothingToInstall = "nothing to install"
+
 // packageLayersOff says why this build installs its dependencies in one layer; "" when
 // it gets one layer per package. cmds are the dependency installs.
 func (c *converter) packageLayersOff(cmds []command) string {
 	switch {
 	case len(cmds) == 0:
-		return "nothing to install"
+		return nothingToInstall
 	case c.spec.Runtime.Layers == spec.LayersSingle:
 		return `layers = "single"`
 	case c.plan == nil:
@@ -216,8 +220,9 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 	}
 	alone := *c
 	alone.resolution = nil
+	lines := c.lockLines()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
-		cmd := layerCommand(c.spec, g, c.plan, c.lockLines())
+		cmd := layerCommand(c.spec, g, c.plan, lines)
 		st := alone.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)})
 		layers = append(layers, llb.Diff(skeleton, st, c.opts(stageDeps, "layer: "+cmd.what)...))
 		names = append(names, cmd.what)

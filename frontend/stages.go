@@ -432,7 +432,7 @@ func (c *converter) addDepsAndApp(r *stage, deps installed) {
 	if deps.layers == nil {
 		depsDir := c.spec.DepsDir()
 		name := "copy installed packages " + depsDir
-		if deps.single != "nothing to install" {
+		if deps.single != nothingToInstall {
 			name += " (one layer: " + deps.single + ")"
 		}
 		r.state = r.state.File(llb.Copy(deps.state, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
