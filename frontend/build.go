@@ -146,7 +146,7 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 		if err != nil {
 			return nil, true, err
 		}
-		res, err := planResult(ps, plans, layerings)
+		res, err := planResult(a, ps, plans, layerings)
 		return res, true, err
 	case subrequests.RequestSubrequestsDescribe:
 		res, err := describeSubrequests()

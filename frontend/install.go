@@ -188,6 +188,9 @@ type command struct {
 	locked       bool // installs a lock's exact versions already
 	// hint is printed when the step fails: what compiled, and what to do.
 	hint string
+	// slim, when set, slims what the step installs (slim.go); a local project's own
+	// files are not slimmed.
+	slim *slimming
 }
 
 // depsCommands are the dependency installs of the deps stage, in order: the lock (or the
@@ -206,6 +209,11 @@ func depsCommands(a *spec.Acaifile, p Project, excludes []string) []command {
 	}
 	if len(a.Requirements)+len(a.Packages) > 0 {
 		out = append(out, requirementsCommand(a, a.Requirements, a.Packages))
+	}
+	for i := range out {
+		if out[i].project == nil {
+			out[i].slim = slimmingFor(a)
+		}
 	}
 	return out
 }
@@ -442,6 +450,9 @@ func (c *converter) install(st llb.State, steps []model.Run) llb.State {
 func (cmd command) step(stage, name string) model.Run {
 	t := cmd.tool.Tool()
 	argv := cmd.argv()
+	if cmd.slim != nil {
+		argv = cmd.slim.wrap(argv)
+	}
 	if cmd.hint != "" {
 		argv = append([]string{"/bin/sh", "-c", `"$@" || { rc=$?; printf '\n%s\n' "$0" >&2; exit $rc; }`, cmd.hint}, argv...)
 	}
@@ -464,5 +475,8 @@ func (cmd command) step(stage, name string) model.Run {
 		r.Mounts = append(r.Mounts, model.Mount{Target: projectMount, Project: cmd.project})
 	}
 	r.Mounts = append(r.Mounts, model.Mount{Target: ccMount, Files: compilerWrappers(), Readonly: true})
+	if cmd.slim != nil {
+		r.Mounts = append(r.Mounts, cmd.slim.mount())
+	}
 	return r
 }

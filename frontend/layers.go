@@ -203,6 +203,7 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	cmd.resolve, cmd.resolveFiles = nil, nil
 	cmd.what = layerName(g)
 	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
+	cmd.slim = slimmingFor(a)
 	return cmd
 }
 

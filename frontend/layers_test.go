@@ -63,6 +63,7 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 	if len(files.Context) != 0 || len(files.Generated) != 1 || string(files.Generated[0].Data) != "numpy==2.4.6\n" {
 		t.Errorf("the numpy layer's inputs: context %v, generated %+v; want numpy==2.4.6 alone", files.Context, files.Generated)
 	}
+	wantArgs(t, numpy, "python", slimMount+"/slim.py", "/opt/venv") // each layer is slim by itself
 	aws := layerCommand(a, p.Packages[:1], p, nil).step(stageDeps, "awslambdaric 3.1.1")
 	wantArgs(t, aws, "--no-binary", "awslambdaric")
 	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") {

@@ -267,6 +267,9 @@ func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
 	if len(p.SourceBuilds) > 0 {
 		why = "to compile " + p.Describe()
 	}
+	if needsStrip(a, p) {
+		packages, why = append(packages, stripPackages...), "strip, for [runtime] slim"
+	}
 	for _, pkg := range a.Build.APK {
 		if !slices.Contains(packages, pkg) {
 			packages = append(packages, pkg)

@@ -80,6 +80,25 @@ func TestInstallStepsFollowTheAcaifile(t *testing.T) {
 			one(t, s, "uv pip install -r pylock.toml")
 			wantArgs(t, s[0], "-r", "/acai/requirements/pylock.toml")
 		}},
+		{key: "runtime.slim (on by default)", acaifile: `packages = ["x==1"]`, want: func(t *testing.T, s []model.Run) {
+			wantEqualSlices(t, "the step runs through slim.py", s[0].Args[:5], []string{"python", slimMount + "/slim.py", "/opt/venv", slimMount + "/keep.txt", "--"})
+			wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "Cython")
+		}},
+		{key: "runtime.slim = false", acaifile: "packages = [\"x==1\"]\n[runtime]\nslim = false", want: func(t *testing.T, s []model.Run) {
+			if slices.ContainsFunc(s[0].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) || slices.Contains(s[0].Args, slimMount+"/slim.py") {
+				t.Errorf("slim = false still slims: %q", s[0].Args)
+			}
+		}},
+		{key: "runtime.keep, layout = lambda", acaifile: "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"\nkeep = [\"mypkg/tests\", \"other/*.pyi\"]", want: func(t *testing.T, s []model.Run) {
+			wantArgs(t, s[0], slimMount+"/slim.py", "/var/task")
+			wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "# [runtime] keep\nmypkg/tests\nother/*.pyi\n")
+		}},
+		{key: "runtime.slim leaves a uv.lock's own project alone", acaifile: `lock = "uv.lock"`, project: Project{Installable: true}, want: func(t *testing.T, s []model.Run) {
+			mountAt(t, s[0], slimMount)
+			if slices.ContainsFunc(s[1].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) {
+				t.Errorf("the project's own install is slimmed: %s", s[1].Name)
+			}
+		}},
 		{key: "test.requirements, test.packages", acaifile: "[test]\ncommand = \"pytest\"\nrequirements = \"test.txt\"\npackages = [\"pytest==8\"]", want: func(t *testing.T, s []model.Run) {
 			if len(s) != 0 {
 				t.Errorf("the deps stage installs %d steps, want none", len(s))
@@ -116,6 +135,39 @@ func TestInstallStepsFollowTheAcaifile(t *testing.T) {
 	test := installSteps([]command{testCommand(a)}, nil)
 	one(t, test, "uv pip install -r test.txt pytest==8")
 	wantEqualSlices(t, "test keys", test[0].Keys, []string{"test.requirements", "test.packages"})
+	if slices.Contains(test[0].Args, slimMount+"/slim.py") {
+		t.Errorf("the test stage's install is slimmed: the tests may need what slimming removes")
+	}
+}
+
+// The builder gets strip (binutils) only when it has no toolchain and something installs
+// compiled code; --call plan says so.
+func TestStripIsAddedWhereSlimmingNeedsIt(t *testing.T) {
+	target := plan.Target{Arch: "x86_64", Python: "3.12"}
+	pure := plan.Make(target, []plan.Package{{Name: "cowsay", Version: "6.1", Source: plan.SourceIndex, Wheel: "cowsay-6.1-py3-none-any.whl"}})
+	wheel := plan.Make(target, []plan.Package{{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	compiles := plan.Make(target, []plan.Package{{Name: "pyyaml", Version: "6.0.3", Source: plan.SourceIndex}})
+	for _, c := range []struct {
+		acaifile string
+		plan     *plan.Plan
+		want     string // the builder's packages
+		text     string
+	}{
+		{"", pure, "", "static archives removed\n"},
+		{"", wheel, "binutils", "shared objects stripped (strip --strip-unneeded: the builder adds binutils)"},
+		{"", compiles, "build-base linux-headers yaml-dev", "shared objects stripped (strip --strip-unneeded)"},
+		{"[build]\nimage = \"acai:builder\"", wheel, "", "shared objects stripped (strip --strip-unneeded)"},
+		{"[runtime]\nslim = false", wheel, "", "off ([runtime] slim = false)"},
+		{"[runtime]\nkeep = [\"numpy/tests\"]", wheel, "binutils", "; kept: numpy/tests"},
+	} {
+		a, err := spec.Parse("Acaifile", []byte("packages = [\"x\"]\n"+c.acaifile+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := plannedPackages(a, c.plan)
+		wantEqual(t, c.acaifile+": builder packages", strings.Join(got, " "), c.want)
+		wantContainsString(t, c.acaifile+": --call plan", slimmingText(a, c.plan)+"\n", c.text)
+	}
 }
 
 func one(t *testing.T, steps []model.Run, name string) {

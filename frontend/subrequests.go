@@ -160,10 +160,12 @@ type platformPlan struct {
 	Runner   []string   `json:"runner_apk"`
 	// Layers is how the installed dependencies are layered, and why.
 	Layers string `json:"dependency_layers"`
+	// Slim is what slimming removes from the installed packages ([runtime] slim).
+	Slim string `json:"slim"`
 }
 
 // planResult answers --call plan: text by default, JSON with --call plan,format=json.
-func planResult(ps []ocispecs.Platform, plans []*plan.Plan, layerings []string) (*client.Result, error) {
+func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, layerings []string) (*client.Result, error) {
 	var out []platformPlan
 	var text strings.Builder
 	for i, p := range ps {
@@ -173,9 +175,11 @@ func planResult(ps []ocispecs.Platform, plans []*plan.Plan, layerings []string) 
 			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml with local or VCS packages, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
 			continue
 		}
-		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()), Layers: layerings[i]})
+		slim := slimmingText(a, plans[i])
+		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()), Layers: layerings[i], Slim: slim})
 		text.WriteString(plans[i].Text(name))
 		text.WriteString("dependency layers: " + layerings[i] + "\n")
+		text.WriteString("slim: " + slim + "\n")
 	}
 	dt, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

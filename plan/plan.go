@@ -222,6 +222,17 @@ func (p *Plan) BuildAPK() []string {
 	return out
 }
 
+// HasSharedObjects reports whether the plan installs compiled code: a wheel for a
+// platform (not py3-none-any), or a source build.
+func (p *Plan) HasSharedObjects() bool {
+	for _, pkg := range p.Packages {
+		if pkg.Compiles() || !strings.HasSuffix(pkg.WheelTag(), "-any") {
+			return true
+		}
+	}
+	return false
+}
+
 // RuntimeAPK is what the runner adds for the plan's source builds.
 func (p *Plan) RuntimeAPK() []string {
 	var out []string

@@ -117,6 +117,9 @@ type Runtime struct {
 	Layout    string `toml:"layout" doc:"Where dependencies go: \"venv\" (/opt/venv, on PATH) or \"lambda\" (deps and app in /var/task)." default:"venv" enum:"venv,lambda"`
 	Layers    string `toml:"layers" doc:"How the installed dependencies are layered: \"package\" (one layer per package, so that a version bump ships one layer) or \"single\" (one layer)." default:"package" enum:"package,single"`
 	MaxLayers int    `toml:"max_layers" doc:"Most dependency layers with layers = \"package\"; more packages share layers, grouped by name so that a bump still changes one." default:"60"`
+	Slim      *bool  `toml:"slim" doc:"Remove from the installed packages what no program loads at run time: test suites inside packages, C/C++ headers and sources, Cython sources, type stubs, static archives; strip the symbol tables of shared objects (strip --strip-unneeded)." default:"true"`
+	// Keep holds globs, not package names: a package keeps part of itself (its tests).
+	Keep []string `toml:"keep" doc:"Paths (globs, relative to site-packages or the Lambda task root) that slimming leaves as they are, e.g. [\"mypkg/tests\"] for a package that imports its tests at run time."`
 }
 
 // Layerings of the installed dependencies (Runtime.Layers).
@@ -206,6 +209,11 @@ func (a *Acaifile) UserToCreate() string {
 // AutoDepsEnabled is [runtime].auto_deps with its default (on).
 func (a *Acaifile) AutoDepsEnabled() bool {
 	return a.Runtime.AutoDeps == nil || *a.Runtime.AutoDeps
+}
+
+// SlimEnabled is [runtime].slim with its default (on).
+func (a *Acaifile) SlimEnabled() bool {
+	return a.Runtime.Slim == nil || *a.Runtime.Slim
 }
 
 // DepsDir is where the installed dependencies live in builder and runner.

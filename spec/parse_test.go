@@ -18,7 +18,7 @@ func TestParseFillsDefaults(t *testing.T) {
 	if got != want {
 		t.Fatalf("defaults = %+v, want %+v", got, want)
 	}
-	if !a.AutoDepsEnabled() || a.BaseImage() != "python:3.12-alpine3.24" || a.DepsDir() != VenvDir {
+	if !a.AutoDepsEnabled() || !a.SlimEnabled() || a.BaseImage() != "python:3.12-alpine3.24" || a.DepsDir() != VenvDir {
 		t.Fatalf("auto_deps=%v base=%s deps=%s", a.AutoDepsEnabled(), a.BaseImage(), a.DepsDir())
 	}
 }
@@ -52,6 +52,8 @@ uv_image = "registry.example.com/uv:0.13.9"
 auto_deps = false
 image = "registry.example.com/python:3.11-alpine3.20"
 layout = "venv"
+slim = false
+keep = ["mypkg/tests"]
 
 [test]
 command = ["python", "-m", "pytest"]
@@ -72,6 +74,8 @@ packages = ["pytest==8.3.3"]
 		{"expose", a.Expose, []Port{"8080/tcp", "53/udp"}},
 		{"user to create", a.UserToCreate(), ""},
 		{"auto_deps", a.AutoDepsEnabled(), false},
+		{"slim", a.SlimEnabled(), false},
+		{"keep", a.Runtime.Keep, []string{"mypkg/tests"}},
 		{"runner image", a.RunnerImage(), "registry.example.com/python:3.11-alpine3.20"},
 		{"test.requirements", a.Test.Requirements, StringList{"requirements-test.txt"}},
 		{"build", a.Build, Build{APK: []string{"postgresql-dev"}, Image: "registry.example.com/acai:3.11",
@@ -156,6 +160,8 @@ func TestParseErrors(t *testing.T) {
 		{"port type", "expose = [true]\n", 1, 11, []string{"not a boolean"}},
 		{"layout", "[runtime]\nlayout = \"conda\"\n", 2, 10, []string{`unknown ` + "`runtime.layout`" + ` "conda"`, `"venv" or "lambda"`}},
 		{"lambda workdir", "workdir = \"/srv\"\n[runtime]\nlayout = \"lambda\"\n", 1, 11, []string{"conflicts"}},
+		{"keep outside", "[runtime]\nkeep = [\"ok/tests\", \"../etc\"]\n", 2, 21, []string{"`runtime.keep` \"../etc\" is not a path inside the installed packages", `e.g. "mypkg/tests"`}},
+		{"slim type", "[runtime]\nslim = \"no\"\n", 2, 8, []string{"true or false"}},
 		{"auto_deps type", "[runtime]\nauto_deps = \"yes\"\n", 2, 13, []string{"true or false"}},
 		{"index url", "[build]\nindex_url = \"ftp://x\"\n", 2, 13, []string{"http:// or https://"}},
 		{"image ref", "[build]\nimage = \"not an image\"\n", 2, 9, []string{"not a valid image reference"}},

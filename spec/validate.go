@@ -76,6 +76,11 @@ func (a *Acaifile) validate(contextRead bool) error {
 	case a.Runtime.MaxLayers < 1 || a.Runtime.MaxLayers > 100:
 		v.fail("runtime.max_layers", "use a number from 1 to 100 (default 60)", "`runtime.max_layers` %d is out of range", a.Runtime.MaxLayers)
 	}
+	for i, k := range a.Runtime.Keep {
+		if strings.TrimSpace(k) == "" || path.IsAbs(k) || slices.Contains(strings.Split(k, "/"), "..") {
+			v.fail(fmt.Sprintf("runtime.keep[%d]", i), `name a path inside site-packages (or the Lambda task root), e.g. "mypkg/tests"`, "`runtime.keep` %q is not a path inside the installed packages", k)
+		}
+	}
 	if a.Runtime.Layout == LayoutLambda && a.Workdir != "" && a.Workdir != LambdaTaskRoot {
 		v.fail("workdir", "remove `workdir`: the lambda layout puts the app in "+LambdaTaskRoot, "`workdir` %q conflicts with layout = \"lambda\"", a.Workdir)
 	}
