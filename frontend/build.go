@@ -39,6 +39,7 @@ var Targets = []Target{
 	{Name: stageRunner, Description: "the slim runtime image: runner base + runtime packages + installed dependencies + app", Default: true},
 	{Name: stageBuilder, Description: "the ACAI builder image (Python + C/C++ toolchain), publishable and usable as [build].image"},
 	{Name: stageTest, Description: "the runner plus [test] requirements, running [test].command"},
+	{Name: stageWheels, Description: "the wheels acai compiles from source distributions, each built once (--output type=local,dest=wheelhouse)"},
 }
 
 // Build is the frontend's entry point, run by BuildKit through the gateway.
@@ -240,10 +241,10 @@ func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 
 // plans resolves the build for each target platform, without building it: for --check
 // and --call plan. A platform acai cannot resolve ahead has no plan.
-func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, []string, error) {
+func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, []planNotes, error) {
 	ps := cs.platforms()
 	out := make([]*plan.Plan, len(ps))
-	layerings := make([]string, len(ps))
+	layerings := make([]planNotes, len(ps))
 	for i, p := range ps {
 		conv := cs.forPlatform(p)
 		if target == stageBuilder {
@@ -253,7 +254,8 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 		if err != nil {
 			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
-		out[i], layerings[i] = conv.plan, conv.steps().layering(conv.crossInstalls(cmds))
+		installs := conv.crossInstalls(cmds)
+		out[i], layerings[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: compilingText(installs, conv.plan)}
 	}
 	return ps, out, layerings, nil
 }
@@ -344,6 +346,12 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 		return nil, err
 	}
 	steps := c.steps()
+	if steps.wheels, err = c.wheelStages(ctx); err != nil {
+		return nil, err
+	}
+	if target == stageWheels {
+		return c.wheelsStage(steps.wheels)
+	}
 	deps := steps.depsStage(builder, c.crossInstalls(cmds))
 	c.depsState = &deps.state
 	runner, err := c.runnerStage(ctx, deps)
@@ -432,6 +440,9 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 		return base, nil
 	}
 	packages, why := plannedPackages(c.spec, c.plan)
+	if !compilesInInstall(cmds, c.plan) {
+		packages, why = installPackages(c.spec, c.plan)
+	}
 	return steps.addBuildPackages(base, packages, why), nil
 }
 

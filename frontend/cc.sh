@@ -2,7 +2,8 @@
 # acai's compiler wrapper, CC and CXX of every install step (mounted at /acai/cc as gcc
 # and g++; it reaches no image). uv and pip build a source distribution in a directory
 # with a random name (uv: <cache>/sdists-vN/.../<random>/src; pip:
-# /tmp/pip-install-<random>/<name>_<random>, /tmp/pip-req-build-<random>), against
+# /tmp/pip-install-<random>/<name>_<random>, /tmp/pip-wheel-<random>/<name>_<random>,
+# /tmp/pip-req-build-<random>), against
 # build environments with random names. C and C++ keep such paths in __FILE__ (asserts,
 # log lines), so two builds of one sdist differ (awslambdaric's aws-lambda-cpp does).
 # This maps them to fixed names (-ffile-prefix-map, which also covers debug
@@ -16,7 +17,7 @@ case $PWD in
 	[ "$pre" = "$rest" ] && pre=${rest%/src}
 	map "${PWD%%/sdists-v*}/sdists-v$pre/src" /acai/build/src
 	;;
-/tmp/pip-install-*/*)
+/tmp/pip-install-*/* | /tmp/pip-wheel-*/*)
 	rest=${PWD#/tmp/}
 	first=${rest%%/*}
 	rest=${rest#*/}

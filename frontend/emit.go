@@ -58,6 +58,8 @@ func (c *converter) mount(r model.Run, m model.Mount) llb.RunOption {
 		project := llb.Scratch().File(llb.Copy(*c.context, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: m.Project}),
 			c.opts(stageDeps, "copy the project's sources", r.Keys...)...)
 		return llb.AddMount(m.Target, project, ro...)
+	case m.Wheel != "":
+		return llb.AddMount(m.Target, c.wheels[m.Wheel], ro...)
 	case m.Tool == model.ToolUV:
 		return llb.AddMount(m.Target, c.uv.state, append(ro, llb.SourcePath("/"))...)
 	case m.Cache != "":

@@ -191,6 +191,9 @@ type command struct {
 	// slim, when set, slims what the step installs (slim.go); a local project's own
 	// files are not slimmed.
 	slim *slimming
+	// wheels are the packages whose wheels, compiled in stages of their own (wheels.go),
+	// the step installs.
+	wheels []string
 }
 
 // depsCommands are the dependency installs of the deps stage, in order: the lock (or the
@@ -450,6 +453,9 @@ func (c *converter) install(st llb.State, steps []model.Run) llb.State {
 func (cmd command) step(stage, name string) model.Run {
 	t := cmd.tool.Tool()
 	argv := cmd.argv()
+	if len(cmd.wheels) > 0 {
+		argv = wheelsArgs(argv, cmd.wheels)
+	}
 	if cmd.slim != nil {
 		argv = cmd.slim.wrap(argv)
 	}
@@ -478,5 +484,6 @@ func (cmd command) step(stage, name string) model.Run {
 	if cmd.slim != nil {
 		r.Mounts = append(r.Mounts, cmd.slim.mount())
 	}
+	r.Mounts = append(r.Mounts, wheelMounts(cmd.wheels)...)
 	return r
 }

@@ -183,19 +183,23 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	var compiled []string
 	for _, pkg := range g {
 		line, ok := lines[pkg.Name]
-		if !ok {
+		switch {
+		case pkg.Compiles() && !ok:
+			// Its wheel, compiled in its own stage (wheels.go), is on the command line.
+			cmd.wheels = append(cmd.wheels, pkg.Name)
+			continue
+		case pkg.Compiles():
+			compiled = append(compiled, pkg.Name)
+		case !ok:
 			line = pkg.Name + "==" + pkg.Version
 		}
 		reqs.WriteString(line + "\n")
-		if pkg.Compiles() {
-			compiled = append(compiled, pkg.Name)
-		}
 	}
 	cmd.args = append(cmd.args, "--no-deps", "-r", path.Join(requirementsMount, layerRequirementsFile))
 	if lines != nil {
 		cmd.args = append(cmd.args, "--require-hashes")
 	}
-	if len(compiled) > 0 {
+	if len(compiled) > 0 { // a lock's: installed by its line, checked against its hashes
 		cmd.args = append(cmd.args, cmd.tool.NoBinary(compiled)...)
 		cmd.hint = p.FailureHint()
 	}

@@ -64,10 +64,15 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 		t.Errorf("the numpy layer's inputs: context %v, generated %+v; want numpy==2.4.6 alone", files.Context, files.Generated)
 	}
 	wantArgs(t, numpy, "python", slimMount+"/slim.py", "/opt/venv") // each layer is slim by itself
+	// awslambdaric compiles: its layer installs the wheel its own stage built.
 	aws := layerCommand(a, p.Packages[:1], p, nil).step(stageDeps, "awslambdaric 3.1.1")
-	wantArgs(t, aws, "--no-binary", "awslambdaric")
-	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") {
+	wantArgs(t, aws, "/bin/sh", "-c", `exec "$@" /acai/wheels/awslambdaric/*.whl`)
+	mountAt(t, aws, "/acai/wheels/awslambdaric")
+	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") || strings.Contains(strings.Join(numpy.Args, " "), wheelsMount) {
 		t.Errorf("the numpy layer builds from source: %v", numpy.Args)
+	}
+	if data := string(mountAt(t, aws, requirementsMount).Files.Generated[0].Data); data != "" {
+		t.Errorf("the awslambdaric layer installs %q besides its wheel", data)
 	}
 }
 
@@ -139,4 +144,27 @@ func TestLockPackageLayersCheckTheLocksHashes(t *testing.T) {
 			t.Errorf("%s: a package the lock lacks: %q", c.acaifile, why)
 		}
 	}
+}
+
+// A package that compiles has a wheel stage of its own: pip wheel of exactly its pinned
+// sdist, checked against the resolution's hash, with no dependencies and none of the
+// project's other requirements among its inputs, dated for the same bytes every time.
+func TestWheelStepBuildsOnePinnedSdist(t *testing.T) {
+	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex, SdistSHA256: "1c1f"},
+		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	r := wheelStep([]string{"--index-url", "https://i.example/simple"}, p.SourceBuilds[0], p)
+	wantEqual(t, "progress name", r.ProgressName(), "[wheels] awslambdaric 3.1.1 from its source distribution (pip wheel)")
+	wantArgs(t, r, "python", "-m", "pip", "wheel", "--no-deps", "--no-binary", "awslambdaric", "--wheel-dir", wheelOutMount, "-r", wheelReqFile, "--require-hashes", "--index-url", "https://i.example/simple")
+	files := mountAt(t, r, requirementsMount).Files
+	if len(files.Context) != 0 || len(files.Generated) != 2 || files.Generated[1].Path != wheelReqFile || string(files.Generated[1].Data) != "awslambdaric==3.1.1 --hash=sha256:1c1f\n" {
+		t.Errorf("the wheel step's inputs: context %v, generated %+v", files.Context, files.Generated)
+	}
+	if !slices.Contains(r.Env, [2]string{"SOURCE_DATE_EPOCH", wheelEpoch}) || !slices.Contains(r.Env, [2]string{"CFLAGS", "-g0"}) {
+		t.Errorf("the wheel step's environment %v: no fixed date or no -g0", r.Env)
+	}
+	if !strings.Contains(strings.Join(r.Args, " "), "awslambdaric 3.1.1 (acai") {
+		t.Errorf("a failed compile prints no hint: %q", r.Args[:4])
+	}
+	mountAt(t, r, ccMount)
 }

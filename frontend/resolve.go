@@ -147,13 +147,45 @@ func followPlan(cmd command, p *plan.Plan) command {
 		cmd.generated[resolvedPinsFile] = pins
 		extra = append(extra, "-c", path.Join(requirementsMount, resolvedPinsFile))
 	}
-	if compiled := p.Compiled(); len(compiled) > 0 {
+	switch compiled := p.Compiled(); {
+	case len(compiled) == 0:
+	case takesWheels(cmd, p):
+		cmd.wheels = compiled
+		cmd.what += " (wheels compiled from source: " + p.Describe() + ")"
+		if p.NamedOnly { // the dependencies of those packages resolve here, and may compile
+			cmd.hint = p.FailureHint()
+		}
+	default:
 		extra = append(extra, cmd.tool.NoBinary(compiled)...)
 		cmd.what += " (builds from source: " + p.Describe() + ")"
 		cmd.hint = p.FailureHint()
 	}
 	cmd.args = append(slices.Clone(cmd.args), extra...)
 	return cmd
+}
+
+// takesWheels reports whether cmd installs the plan's compiled packages from their
+// wheel stages: requirements and packages do; a lock's install checks the lock's hashes,
+// which a wheel built here does not have, and compiles in the install; a cross build
+// compiles nothing.
+func takesWheels(cmd command, p *plan.Plan) bool { return !cmd.locked && !p.Cross }
+
+// compilesInInstall reports whether one of cmds compiles in the install itself, so that
+// the builder the installs run on needs the toolchain: a lock's source builds, and the
+// dependencies of source builds that the plan did not resolve (NamedOnly).
+func compilesInInstall(cmds []command, p *plan.Plan) bool {
+	if len(p.Compiled()) == 0 && len(p.SourceBuilds) == 0 {
+		return false
+	}
+	if p.NamedOnly || len(p.Compiled()) < len(p.SourceBuilds) {
+		return true
+	}
+	for _, cmd := range cmds {
+		if cmd.resolve != nil && !takesWheels(cmd, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolvedPinsFile holds the resolved versions, as constraints of the install.

@@ -62,11 +62,11 @@ func (s *slimming) mount() model.Mount {
 	}}}
 }
 
-// needsStrip reports whether the builder of a plan needs strip added: something
-// installs shared objects (a platform wheel, or a source build, whose toolchain has
-// strip already), and the builder is acai's own (a prebuilt ACAI image has build-base).
+// needsStrip reports whether the builder of a plan needs strip: something installs
+// shared objects (a platform wheel, or a source build), and the builder is acai's own (a
+// prebuilt ACAI image has build-base, which has strip, as the toolchain has).
 func needsStrip(a *spec.Acaifile, p *plan.Plan) bool {
-	return a.SlimEnabled() && a.Build.Image == "" && len(p.Toolchain) == 0 && p.HasSharedObjects()
+	return a.SlimEnabled() && a.Build.Image == "" && p.HasSharedObjects()
 }
 
 // slimmingText is what --call plan says of the slimming.
@@ -77,7 +77,7 @@ func slimmingText(a *spec.Acaifile, p *plan.Plan) string {
 	text := "tests inside packages, C/C++ headers and sources, Cython sources, type stubs and static archives removed"
 	if p == nil || p.HasSharedObjects() {
 		text += "; shared objects stripped (strip --strip-unneeded"
-		if p != nil && needsStrip(a, p) {
+		if p != nil && needsStrip(a, p) && len(p.Toolchain) == 0 {
 			text += ": the builder adds " + strings.Join(stripPackages, " ")
 		}
 		text += ")"

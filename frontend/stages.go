@@ -33,6 +33,7 @@ const (
 	stageScan    = "scan"
 	stageRunner  = "runner"
 	stageTest    = "test"
+	stageWheels  = "wheels"
 )
 
 // ToolchainPackages turn the base image into the publishable ACAI builder (--target
@@ -85,6 +86,9 @@ type converter struct {
 	resolution *llb.State
 	// depsState is the dependency stage, once built: what BUILDKIT_SBOM_SCAN_STAGE scans.
 	depsState *llb.State
+	// wheels are the wheels the plan compiles, each built in a stage of its own
+	// (wheelStages), by package name: what the installs mount.
+	wheels map[string]llb.State
 	// host is the build platform's converter, which runs a cross build's steps
 	// (cross.go); nil for a build whose steps run on its own platform.
 	host *converter
@@ -253,6 +257,16 @@ func builderPackages(a *spec.Acaifile) []string {
 	return append(slices.Clone(ToolchainPackages), a.Build.APK...)
 }
 
+// installPackages are what the builder's base gets when its installs compile nothing
+// (every compiled package comes as its wheel, wheels.go): strip for the slimming of the
+// wheels' shared objects, then [build].apk.
+func installPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
+	if !needsStrip(a, p) {
+		return slices.Clone(a.Build.APK), ""
+	}
+	return slices.Concat(stripPackages, a.Build.APK), "strip, for [runtime] slim"
+}
+
 // plannedPackages are what the builder's base gets for a plan: what the plan's source
 // builds need (the toolchain aside on a prebuilt ACAI image, which has it), then
 // [build].apk; and why, for the progress name.
@@ -267,7 +281,7 @@ func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
 	if len(p.SourceBuilds) > 0 {
 		why = "to compile " + p.Describe()
 	}
-	if needsStrip(a, p) {
+	if needsStrip(a, p) && len(p.Toolchain) == 0 {
 		packages, why = append(packages, stripPackages...), "strip, for [runtime] slim"
 	}
 	for _, pkg := range a.Build.APK {

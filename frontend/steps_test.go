@@ -109,9 +109,18 @@ func TestInstallStepsFollowTheAcaifile(t *testing.T) {
 				{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
 				{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}}),
 			want: func(t *testing.T, s []model.Run) {
+				// awslambdaric's wheel is compiled in its own stage; the install takes it.
+				wantContainsString(t, "name", s[0].Name, "(wheels compiled from source: awslambdaric 3.1.1)")
+				wantArgs(t, s[0], "/bin/sh", "-c", `exec "$@" /acai/wheels/awslambdaric/*.whl`)
+				wantArgs(t, s[0], "--no-binary", ":none:")
+				wantEqual(t, "the wheel's mount", mountAt(t, s[0], "/acai/wheels/awslambdaric").Wheel, "awslambdaric")
+				wantArgs(t, s[0], "-c", "/acai/requirements/"+resolvedPinsFile)
+			}},
+		{key: "the plan: a lock's source build compiles in the install", acaifile: `lock = "pylock.toml"`, project: Project{LockRequirements: []byte("awslambdaric==3.1.1\n")},
+			plan: plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex}}),
+			want: func(t *testing.T, s []model.Run) {
 				wantContainsString(t, "name", s[0].Name, "(builds from source: awslambdaric 3.1.1)")
 				wantArgs(t, s[0], "--no-binary", "awslambdaric")
-				wantArgs(t, s[0], "-c", "/acai/requirements/"+resolvedPinsFile)
 				if s[0].Args[0] != "/bin/sh" || !strings.Contains(s[0].Args[3], "awslambdaric") {
 					t.Errorf("a step that compiles prints no hint when it fails: %q", s[0].Args[:4])
 				}
@@ -222,4 +231,33 @@ func wantContainsString(t *testing.T, what, got, want string) {
 	if !strings.Contains(got, want) {
 		t.Errorf("%s = %q, want it to contain %q", what, got, want)
 	}
+}
+
+// Where the install compiles nothing (each source build's wheel comes from its own
+// stage), its builder gets no toolchain: only strip, for the wheels' shared objects.
+// A lock's source builds, and dependencies the plan did not resolve, compile in the
+// install, whose builder keeps the toolchain.
+func TestInstallBuilderNeedsTheToolchainOnlyWhereTheInstallCompiles(t *testing.T) {
+	target := plan.Target{Arch: "x86_64", Python: "3.12"}
+	compiles := plan.Make(target, []plan.Package{{Name: "pyyaml", Version: "6.0.3", Source: plan.SourceIndex}})
+	namedOnly := *compiles
+	namedOnly.NamedOnly = true
+	reqs, _ := spec.Parse("Acaifile", []byte("requirements = \"requirements.txt\"\n"))
+	lock, _ := spec.Parse("Acaifile", []byte("lock = \"pylock.toml\"\n"))
+	for _, c := range []struct {
+		name     string
+		cmds     []command
+		plan     *plan.Plan
+		compiles bool
+		text     string
+	}{
+		{"requirements", depsCommands(reqs, Project{}, nil), compiles, false, "each in a stage of its own ([wheels]), whose wheel the install takes: pyyaml 6.0.3"},
+		{"requirements, named only", depsCommands(reqs, Project{}, nil), &namedOnly, true, "; the install compiles too"},
+		{"a pylock.toml", depsCommands(lock, Project{LockRequirements: []byte("pyyaml==6.0.3\n")}, nil), compiles, true, "in the install: pyyaml 6.0.3"},
+	} {
+		wantEqual(t, c.name+": the install compiles", compilesInInstall(c.cmds, c.plan), c.compiles)
+		wantContainsString(t, c.name+": --call plan", compilingText(c.cmds, c.plan), c.text)
+	}
+	got, why := installPackages(reqs, compiles)
+	wantEqual(t, "the builder's packages", strings.Join(got, " ")+" ("+why+")", "binutils (strip, for [runtime] slim)")
 }

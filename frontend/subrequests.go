@@ -162,10 +162,15 @@ type platformPlan struct {
 	Layers string `json:"dependency_layers"`
 	// Slim is what slimming removes from the installed packages ([runtime] slim).
 	Slim string `json:"slim"`
+	// Compiles is where the source builds compile: their wheel stages, or the install.
+	Compiles string `json:"compiles,omitempty"`
 }
 
+// planNotes are what --call plan says of a platform's build beyond its plan.
+type planNotes struct{ layers, compiles string }
+
 // planResult answers --call plan: text by default, JSON with --call plan,format=json.
-func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, layerings []string) (*client.Result, error) {
+func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, notes []planNotes) (*client.Result, error) {
 	var out []platformPlan
 	var text strings.Builder
 	for i, p := range ps {
@@ -176,9 +181,13 @@ func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, la
 			continue
 		}
 		slim := slimmingText(a, plans[i])
-		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()), Layers: layerings[i], Slim: slim})
+		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()),
+			Layers: notes[i].layers, Slim: slim, Compiles: notes[i].compiles})
 		text.WriteString(plans[i].Text(name))
-		text.WriteString("dependency layers: " + layerings[i] + "\n")
+		if notes[i].compiles != "" {
+			text.WriteString("compiles: " + notes[i].compiles + "\n")
+		}
+		text.WriteString("dependency layers: " + notes[i].layers + "\n")
 		text.WriteString("slim: " + slim + "\n")
 	}
 	dt, err := json.MarshalIndent(out, "", "  ")

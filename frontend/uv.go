@@ -82,7 +82,7 @@ func uvFetchCommand(a *spec.Acaifile) command {
 	return command{tool: pipForUV,
 		args:      slices.Concat([]string{"/bin/sh", path.Join(requirementsMount, uvFetchFile)}, indexOptions(a.Build)),
 		what:      "uv " + spec.UVVersion + " from the Python index (pip download uv==" + spec.UVVersion + ", hash-checked)",
-		generated: map[string][]byte{uvFetchFile: uvFetchScript, uvRequirementsFile: spec.UVRequirements},
+		generated: map[string][]byte{uvFetchFile: uvFetchScript, uvRequirementsFile: spec.UVRequirements, pipSettingsFile: pipSettingsScript},
 		dir:       requirementsMount, keys: []string{"build.installer", "lock", "build.index_url"}}
 }
 

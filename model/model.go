@@ -28,7 +28,7 @@ func (r Run) ProgressName() string { return "[" + r.Stage + "] " + r.Name }
 
 // Mount is a filesystem that a step sees at Target and that reaches no image: its
 // inputs, the tools it runs, caches and secrets. Exactly one of Files, Project, Tool,
-// Cache and Secret is set.
+// Wheel, Cache and Secret is set.
 type Mount struct {
 	Target string
 	// Files is a tree acai makes for the step.
@@ -38,6 +38,9 @@ type Mount struct {
 	Project []string
 	// Tool names the binaries of a tool acai runs: ToolUV.
 	Tool string
+	// Wheel names the package whose wheel, built from source in a stage of its own, the
+	// step installs: a directory holding the wheel file.
+	Wheel string
 	// Cache is the id of a cache kept between builds (an installer's downloads).
 	Cache string
 	// Secret is the id of a secret the user may give (--secret id=...): optional.

@@ -53,6 +53,9 @@ type Package struct {
 	// Wheel is the wheel file installed on the target; "" when the package builds from
 	// source there.
 	Wheel string `json:"wheel,omitempty"`
+	// SdistSHA256 is the hash of the index's source distribution, which a source build
+	// compiles: its wheel is built from exactly that file.
+	SdistSHA256 string `json:"sdist_sha256,omitempty"`
 }
 
 // Compiles reports whether the package is built from source on the target.
@@ -79,7 +82,10 @@ type pylock struct {
 	Packages []struct {
 		Name      string `toml:"name"`
 		Version   string `toml:"version"`
-		Sdist     *struct{ URL, Path string }
+		Sdist     *struct {
+			URL, Path string
+			Hashes    struct{ Sha256 string }
+		}
 		Directory *struct{ Path string }
 		Archive   *struct{ URL, Path string }
 		VCS       *struct{ URL string }
@@ -101,6 +107,9 @@ func ParsePylock(filename string, data []byte) ([]Package, error) {
 	var out []Package
 	for _, p := range l.Packages {
 		pkg := Package{Name: spec.NormalizeName(p.Name), Version: p.Version, Source: SourceIndex}
+		if p.Sdist != nil {
+			pkg.SdistSHA256 = p.Sdist.Hashes.Sha256
+		}
 		switch {
 		case p.Directory != nil:
 			pkg.Source = SourceDirectory

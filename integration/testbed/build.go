@@ -248,6 +248,12 @@ func (b *Bed) BuildctlToOCI(ctx context.Context, o Build, flags ...string) (*Res
 	return res, dir, os.Remove(tarPath)
 }
 
+// BuildctlToLocal builds the user's way and writes the result's files into dest
+// (--output type=local,dest=...): for targets whose result is files, not an image.
+func (b *Bed) BuildctlToLocal(ctx context.Context, o Build, dest string, flags ...string) (*Result, error) {
+	return b.buildctl(ctx, o, "", append([]string{"--output", "type=local,dest=" + dest}, flags...)...)
+}
+
 // BuildctlNoExport builds the user's way into the daemon's own image store (no push, no
 // tarball: a build without export would leave the result unevaluated): what a benchmark
 // times.

@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan|layers   only that table
+//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan|layers|slim   only that table
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
 //	                                app's table, the no-op timeline and the plan table,
 //	                                alternating with the working tree's
@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -73,6 +74,7 @@ func run() error {
 		{"cross", func() error { return crossPlatforms(ctx, bed) }},
 		{"plan", func() error { return planRequests(ctx, bed, os.Getenv("ACAI_BENCH_BASELINE")) }},
 		{"layers", func() error { return packageLayers(ctx, bed) }},
+		{"slim", func() error { return slimImages(ctx, bed) }},
 	}
 	only := os.Getenv("ACAI_BENCH_ONLY")
 	for _, table := range tables {
@@ -453,6 +455,112 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// slimImages compares slimming ([runtime] slim, the default) with slim = false and with
+// the hand-written recipe on examples/lambda's set: a cold build's seconds (all build
+// cache pruned, `buildctl build` to an OCI layout), the image's bytes compressed and
+// uncompressed, and the uncompressed bytes of acai's dependency layers ([deps] in the
+// history; the recipe's are its copy of the builder's site-packages, not told apart).
+func slimImages(ctx context.Context, bed *testbed.Bed) error {
+	reqs, handwritten, err := lambdaSet(bed)
+	if err != nil {
+		return err
+	}
+	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+	variants := []struct{ name, file, content string }{
+		{"acai (slim, the default)", "Acaifile", bed.WithSyntax(acai)},
+		{"acai, slim = false", "Acaifile", bed.WithSyntax(acai + "slim = false\n")},
+		{"hand-written", "Dockerfile", string(handwritten)},
+	}
+	fmt.Println("examples/lambda's set, slimming against none: a cold build (all build cache pruned), seconds (`buildctl build` to an OCI layout); the image's bytes, compressed (gzip, as pushed) and uncompressed; acai's dependency layers, uncompressed:")
+	fmt.Printf("| %-26s | %8s | %18s | %20s | %16s |\n", "variant", "cold", "image MB (gzip)", "image MB (uncompr.)", "dependencies MB")
+	fmt.Println("|---|---|---|---|---|")
+	for _, v := range variants {
+		var cold []time.Duration
+		var gz, raw, deps int64
+		for i := 0; i < runs; i++ {
+			files := maps.Clone(lambdaSetApp)
+			files[v.file] = v.content
+			files["requirements.txt"] = string(reqs)
+			dir, err := os.MkdirTemp("", "acai-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := testbed.WriteFiles(dir, files); err != nil {
+				return err
+			}
+			o := bed.StandinBuild(dir, "")
+			o.Filename = v.file
+			if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
+				return err
+			}
+			start := time.Now()
+			_, out, err := bed.BuildctlToOCI(ctx, o)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			cold = append(cold, time.Since(start))
+			if gz, raw, deps, err = imageBytes(out); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("| %-26s | %8.2f | %18.2f | %20.2f | %16.2f |\n", v.name, median(cold), float64(gz)/1e6, float64(raw)/1e6, float64(deps)/1e6)
+	}
+	fmt.Println()
+	return nil
+}
+
+// imageBytes are the compressed and uncompressed sizes of the layers of the one image in
+// the OCI layout dir, and the uncompressed size of those whose history says [deps].
+func imageBytes(dir string) (gz, raw, deps int64, err error) {
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || len(m.Manifests) != 1 {
+		return 0, 0, 0, fmt.Errorf("%s: one image expected: %v", dir, err)
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var history []v1.History
+	for _, h := range cfg.History {
+		if !h.EmptyLayer {
+			history = append(history, h)
+		}
+	}
+	for i, l := range ls {
+		size, err := l.Size()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		gz, raw = gz+size, raw+n
+		if i < len(history) && strings.HasPrefix(history[i].CreatedBy, "[deps] ") {
+			deps += n
+		}
+	}
+	return gz, raw, deps, nil
 }
 
 // newLayerBytes is the compressed size of the layers of the image in the OCI layout
