@@ -107,7 +107,7 @@ func TestOutlineAndTargets(t *testing.T) {
 	for _, tg := range list.Targets {
 		names = append(names, fmt.Sprintf("%s(default=%v,base=%s)", tg.Name, tg.Default, tg.Base))
 	}
-	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.24) builder(default=false,base=python:3.13-alpine3.24) test(default=false,base=python:3.13-alpine3.24)")
+	wantEqual(t, "targets", strings.Join(names, " "), "runner(default=true,base=python:3.13-alpine3.24) builder(default=false,base=python:3.13-alpine3.24) test(default=false,base=python:3.13-alpine3.24) wheels(default=false,base=python:3.13-alpine3.24)")
 }
 
 // subrequest asks the frontend what --check / --call ask (requestid) and decodes the
