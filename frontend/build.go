@@ -369,10 +369,10 @@ func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []co
 		return nil, nil, err
 	}
 	steps := c.steps()
-	cmds := depsCommands(c.installSpec(), c.project, c.appExcludes)
+	cmds := c.hashPinned(depsCommands(c.installSpec(), c.project, c.appExcludes))
 	resolved := slices.Clone(cmds)
 	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
-		resolved = append(resolved, testCommand(c.spec))
+		resolved = append(resolved, c.hashPinned([]command{testCommand(c.spec)})...)
 	}
 	// uv only when a step runs uv, which resolves whichever installer installs: an app
 	// with nothing to install needs none.

@@ -47,14 +47,14 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	lines := c.lockLines()
 	for _, cmd := range cmds {
 		switch {
+		case cmd.project == nil && c.hashChecked(cmd.inputs):
+			return "a requirement file pins hashes of its own"
 		case cmd.locked && lines == nil:
 			// A package's step checks the lock's own hashes (lockLines): a uv.lock is
 			// exported in the build, so acai has no line of its own per package.
 			return "a " + c.spec.LockKind() + " installs as one layer"
 		case cmd.project != nil:
 			return "a local project installs as one layer"
-		case c.hashChecked(cmd.inputs):
-			return "a requirement file pins hashes of its own"
 		}
 	}
 	for _, p := range c.plan.Packages {
@@ -123,6 +123,18 @@ func (c *converter) canMerge() (ok bool) {
 	}()
 	caps := c.bc.BuildOpts().LLBCaps
 	return caps.Supports(pb.CapMergeOp) == nil && caps.Supports(pb.CapDiffOp) == nil
+}
+
+// hashPinned marks the installs of requirement files that pin hashes as locked: their
+// versions are exact, and every file they install must match a hash of theirs, which
+// a wheel compiled here (wheels.go) would not.
+func (c *converter) hashPinned(cmds []command) []command {
+	for i := range cmds {
+		if cmds[i].project == nil && c.hashChecked(cmds[i].inputs) {
+			cmds[i].locked = true
+		}
+	}
+	return cmds
 }
 
 // hashChecked reports whether one of the requirement files (or what they include) pins
