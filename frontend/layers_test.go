@@ -66,7 +66,7 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 	wantArgs(t, numpy, "python", slimMount+"/slim.py", "/opt/venv") // each layer is slim by itself
 	// awslambdaric compiles: its layer installs the wheel its own stage built.
 	aws := layerCommand(a, p.Packages[:1], p, nil).step(stageDeps, "awslambdaric 3.1.1")
-	wantArgs(t, aws, "/bin/sh", "-c", `exec "$@" /acai/wheels/awslambdaric/*.whl`)
+	wantContainsString(t, "the layer's script", aws.Args[7], `"$@" /acai/wheels/awslambdaric/*.whl`)
 	mountAt(t, aws, "/acai/wheels/awslambdaric")
 	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") || strings.Contains(strings.Join(numpy.Args, " "), wheelsMount) {
 		t.Errorf("the numpy layer builds from source: %v", numpy.Args)

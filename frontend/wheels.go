@@ -10,6 +10,7 @@ import (
 
 	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/plan"
+	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/client/llb"
 )
 
@@ -120,13 +121,20 @@ func (c *converter) wheelsStage(wheels map[string]llb.State) (*stage, error) {
 // wheelsArgs makes an install take the built wheels of names (mounted at wheelsMount):
 // the wheel files are added to its command line (a shell expands their names) and the
 // installer's --no-binary is cleared, so that neither the index's wheels nor the sdist
-// replace them.
+// replace them. The installer records a wheel installed from a file in its dist-info
+// (direct_url.json, PEP 610): that record goes, with its RECORD line, so that the package
+// reads as installed from the index, as it was (pip freeze, SBOM scanners).
 func wheelsArgs(argv []string, names []string) []string {
 	globs := make([]string, len(names))
 	for i, n := range names {
 		globs[i] = path.Join(wheelsMount, n, "*.whl")
 	}
-	return append(append([]string{"/bin/sh", "-c", `exec "$@" ` + strings.Join(globs, " "), "acai-wheels"}, argv...), "--no-binary", ":none:")
+	script := `"$@" ` + strings.Join(globs, " ") + ` || exit $?
+for f in ` + spec.VenvDir + `/lib/python*/site-packages/*.dist-info/direct_url.json ` + spec.LambdaTaskRoot + `/*.dist-info/direct_url.json; do
+  grep -qs '"file://` + wheelsMount + `/' "$f" || continue
+  rm "$f"; sed -i '/\/direct_url.json,/d' "${f%/*}/RECORD"
+done`
+	return append(append([]string{"/bin/sh", "-c", script, "acai-wheels"}, argv...), "--no-binary", ":none:")
 }
 
 // wheelMounts are the mounts of the built wheels of names in an install step.

@@ -148,7 +148,8 @@ func TestLambdaOnAnAWSLambdaRICThatCompiles(t *testing.T) {
 	wantContains(t, "progress", res.Log,
 		"[resolve] resolve -r requirements.txt for musllinux_1_2_x86_64, CPython 3.12",
 		"[builder] apk add --no-cache build-base linux-headers autoconf automake libtool cmake make elfutils-dev (to compile awslambdaric 3.1.1)",
-		"[deps] uv pip install -r requirements.txt (builds from source: awslambdaric 3.1.1)")
+		"[wheels] awslambdaric 3.1.1 from its source distribution (pip wheel)",
+		"[deps] uv pip install -r requirements.txt (wheels compiled from source: awslambdaric 3.1.1)")
 	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"),
 		"CompilesOnAlpine: awslambdaric 3.1.1 has no musllinux_1_2_x86_64 wheel for CPython 3.12: it compiles in the builder, which acai gives build-base linux-headers autoconf automake libtool cmake make elfutils-dev (builds its bundled aws-lambda-cpp and curl with autotools and cmake); the runner gets libstdc++ (requirements.txt:1)")
 	wantContains(t, "apk requests in the runner", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "libstdc++\n")

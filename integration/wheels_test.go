@@ -70,6 +70,12 @@ func TestCompiledWheelIsBuiltOnceForEveryProject(t *testing.T) {
 	}
 	defer img.Remove()
 	wantContains(t, "B's output", run(t, img), "libyaml 0.2.5 True")
+	// Installed from its wheel file, it reads as installed from the index, as it was.
+	site := "/opt/venv/lib/python3*/site-packages/"
+	if !img.Exists(site+"?y?aml-6.0.3.dist-info/RECORD") || img.Exists(site+"?y?aml-6.0.3.dist-info/direct_url.json") {
+		t.Errorf("PyYAML's dist-info: RECORD %v, direct_url.json %v; want a RECORD and no direct_url.json",
+			img.Exists(site+"?y?aml-6.0.3.dist-info/RECORD"), img.Exists(site+"?y?aml-6.0.3.dist-info/direct_url.json"))
+	}
 }
 
 // --target wheels writes the compiled wheels (a wheelhouse a team can publish to its own
