@@ -174,10 +174,10 @@ func takesWheels(cmd command, p *plan.Plan) bool { return !cmd.locked && !p.Cros
 // the builder the installs run on needs the toolchain: a lock's source builds, and the
 // dependencies of source builds that the plan did not resolve (NamedOnly).
 func compilesInInstall(cmds []command, p *plan.Plan) bool {
-	if len(p.Compiled()) == 0 && len(p.SourceBuilds) == 0 {
+	switch {
+	case len(p.SourceBuilds) == 0:
 		return false
-	}
-	if p.NamedOnly || len(p.Compiled()) < len(p.SourceBuilds) {
+	case p.NamedOnly || len(p.Compiled()) < len(p.SourceBuilds): // a local or VCS source build too
 		return true
 	}
 	for _, cmd := range cmds {
