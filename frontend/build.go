@@ -439,9 +439,11 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	if !generated {
 		return base, nil
 	}
-	packages, why := plannedPackages(c.spec, c.plan)
-	if !compilesInInstall(cmds, c.plan) {
-		packages, why = installPackages(c.spec, c.plan)
+	// Where the installs compile nothing (each source build's wheel comes from its own
+	// stage), the builder needs nothing but [build].apk.
+	packages, why := slices.Clone(c.spec.Build.APK), ""
+	if compilesInInstall(cmds, c.plan) {
+		packages, why = plannedPackages(c.spec, c.plan)
 	}
 	return steps.addBuildPackages(base, packages, why), nil
 }

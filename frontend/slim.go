@@ -26,10 +26,6 @@ var slimKnowledge string
 // slimMount is where slim.py and the keep globs are mounted in an install step.
 const slimMount = "/acai/slim"
 
-// stripPackages are what the builder adds for strip when the toolchain (build-base,
-// which has it) is not there.
-var stripPackages = []string{"binutils"}
-
 // slimming is how an install step slims what it installs.
 type slimming struct {
 	depsDir string
@@ -62,13 +58,6 @@ func (s *slimming) mount() model.Mount {
 	}}}
 }
 
-// needsStrip reports whether the builder of a plan needs strip: something installs
-// shared objects (a platform wheel, or a source build), and the builder is acai's own (a
-// prebuilt ACAI image has build-base, which has strip, as the toolchain has).
-func needsStrip(a *spec.Acaifile, p *plan.Plan) bool {
-	return a.SlimEnabled() && a.Build.Image == "" && p.HasSharedObjects()
-}
-
 // slimmingText is what --call plan says of the slimming.
 func slimmingText(a *spec.Acaifile, p *plan.Plan) string {
 	if !a.SlimEnabled() {
@@ -76,11 +65,7 @@ func slimmingText(a *spec.Acaifile, p *plan.Plan) string {
 	}
 	text := "tests inside packages, C/C++ headers and sources, Cython sources, type stubs and static archives removed"
 	if p == nil || p.HasSharedObjects() {
-		text += "; shared objects stripped (strip --strip-unneeded"
-		if p != nil && needsStrip(a, p) && len(p.Toolchain) == 0 {
-			text += ": the builder adds " + strings.Join(stripPackages, " ")
-		}
-		text += ")"
+		text += "; shared objects stripped of their symbol tables and debug information"
 	}
 	if len(a.Runtime.Keep) > 0 {
 		text += "; kept: " + strings.Join(a.Runtime.Keep, ", ")

@@ -1,16 +1,17 @@
 # acai's slimming ([runtime] slim). It runs an install step's command line, then removes
 # from what that install added to the dependency directory what no program loads at run
 # time: the packages' test suites (tests/ and test/ directories inside them, with their
-# bytecode), C/C++ headers, Cython sources, type stubs and static archives; and it strips
-# the symbol tables that the loader does not use from shared objects (strip
-# --strip-unneeded, as Alpine's and Debian's package builds do). What the install step
-# writes is slim already, so the removed bytes never reach a layer.
+# bytecode), C/C++ headers and sources, Cython sources, type stubs and static archives;
+# and it drops from shared objects the symbol table and debug information that the
+# loader does not use (what strip --strip-unneeded removes from them, as Alpine's and
+# Debian's package builds do; done here in Python, so that the builder needs no binutils
+# and a cross build's objects are stripped too). What the install step writes is slim
+# already, so the removed bytes never reach a layer.
 #
 # Usage: python slim.py DEPS_DIR KEEP_FILE -- COMMAND...
 # KEEP_FILE lists globs (relative to site-packages, or the Lambda task root) that stay:
 # acai's own knowledge (slim-keep.txt) and the Acaifile's [runtime] keep.
 # What was there before the install is never touched: a step slims its own packages.
-import concurrent.futures
 import fnmatch
 import os
 import re
@@ -188,43 +189,31 @@ class Slimmer:
             os.remove(path)
 
     def strip(self):
-        """Strips the shared objects the install added, those of the build platform's
-        architecture (its strip reads no other). Executables are left alone: some carry
-        data after their sections, which strip would drop."""
-        machine = elf_machine(os.path.realpath(sys.executable))
-        todo, foreign = [], 0
+        """Drops the symbol table and debug information from the shared objects the
+        install added (strip_elf), on any architecture: a cross build's too."""
+        todo = []
         for dirpath, dirnames, filenames in os.walk(self.deps):
             dirnames[:] = [d for d in dirnames if not d.endswith(".dist-info")]
             for n in filenames:
                 full = os.path.join(dirpath, n)
                 if not (n.endswith(".so") or ".so." in n) or os.path.islink(full) or full in self.before:
                     continue
-                info = elf_info(full)
-                if info is None or not info[1]:
-                    continue
-                if info[0] != machine:
-                    foreign += 1
-                    continue
                 why = self.kept_by_pattern(self.rel(full))
                 if why:
                     self.kept_by[why] = self.kept_by.get(why, 0) + 1
                     continue
                 todo.append(full)
-        if foreign:
-            print("acai slim: %d shared objects of another architecture keep their symbols (the build platform's strip reads its own)" % foreign)
-        if not todo:
-            return 0
-        strip = shutil.which("strip")
-        if strip is None:
-            print("acai slim: no strip in the builder (Alpine's binutils): %d shared objects keep their symbols" % len(todo))
-            return 0
-        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-            results = list(pool.map(lambda f: strip_one(strip, f), todo))
-        misaligned = [self.rel(f) for f, r in zip(todo, results) if r is None]
-        for f in misaligned:
-            self.kept.append("the symbols of %s (stripped, its segments would not load: patchelf rewrote it)" % f)
-        self.removed["symbols"] = sum(r for r in results if r)
-        return len(todo) - len(misaligned)
+        stripped = 0
+        for f in todo:
+            saved = strip_elf(f)
+            if saved is None:
+                continue
+            if saved < 0:
+                self.kept.append("the symbols of %s (its layout is not one acai strips safely)" % self.rel(f))
+                continue
+            self.removed["symbols"] = self.removed.get("symbols", 0) + saved
+            stripped += 1
+        return stripped
 
     def report(self, stripped):
         order = ["tests", "headers", "C sources", "Cython sources", "type stubs", "static archives", "symbols"]
@@ -241,86 +230,150 @@ class Slimmer:
             print("acai slim: nothing to remove")
 
 
-def strip_one(strip, path):
-    """Strips path in place; the bytes saved, or None when the stripped file would not
-    load and path stays as it was. strip moves the segments of some libraries that
-    patchelf rewrote (auditwheel's, in *.libs/) off their page alignment."""
-    out = path + ".acai-strip"
-    try:
-        if subprocess.call([strip, "--strip-unneeded", "-p", "-o", out, path]) != 0:
-            raise SystemExit("acai slim: strip --strip-unneeded failed on %s (above); [runtime] keep = [\"%s\"] keeps it as it is" % (path, path))
-        if not segments_aligned(out) and segments_aligned(path):
-            return None
-        saved = os.lstat(path).st_size - os.lstat(out).st_size
-        os.chmod(out, os.lstat(path).st_mode & 0o7777)
-        os.replace(out, path)
-        return saved
-    finally:
-        if os.path.exists(out):
-            os.remove(out)
+# ELF constants (the System V gABI).
+SHF_ALLOC, SHT_SYMTAB, SHT_NOBITS, SHT_RELA, SHT_REL, PT_LOAD = 0x2, 2, 8, 4, 9, 1
 
 
-def segments_aligned(path):
-    """Whether each loadable segment's file offset and address agree modulo its
-    alignment, which the dynamic loader requires ("ELF load command address/offset not
-    page-aligned")."""
+def strip_elf(path):
+    """Removes the static symbol table (.symtab and its string table) and the debug
+    sections (.debug_*) of a shared object: what strip --strip-unneeded removes from a
+    linked one. Their section headers become empty ones, so no section index changes
+    (the dynamic symbols name sections by index), and their bytes leave the file. What
+    follows them moves back by a multiple of the largest segment alignment, so that
+    every segment keeps its offset congruent to its address: the loader maps them as
+    before. (GNU strip moves segments freely, which misaligns the extra segments that
+    patchelf, as auditwheel runs it, adds to a wheel's libraries.) The bytes saved; None
+    when there is nothing to remove or the file is not a shared object; -1 when its
+    layout is not one this handles, and it stays as it was."""
     with open(path, "rb") as f:
-        h = f.read(64)
-        e = "<" if h[5] == 1 else ">"
-        if h[4] == 2:
-            phoff, = struct.unpack(e + "Q", h[32:40])
-            phentsize, phnum = struct.unpack(e + "HH", h[54:58])
-            fmt, fields = e + "IIQQQQQQ", (0, 2, 3, 7)
-        else:
-            phoff, = struct.unpack(e + "I", h[28:32])
-            phentsize, phnum = struct.unpack(e + "HH", h[42:46])
-            fmt, fields = e + "IIIIIIII", (0, 1, 2, 7)
-        f.seek(phoff)
-        table = f.read(phentsize * phnum)
-    for i in range(phnum):
-        ph = struct.unpack_from(fmt, table, i * phentsize)
-        kind, offset, vaddr, align = (ph[j] for j in fields)
-        if kind == 1 and align > 1 and (offset - vaddr) % align:  # PT_LOAD
-            return False
-    return True
-
-
-def elf_machine(path):
-    info = elf_info(path)
-    return info[0] if info else None
-
-
-def elf_info(path):
-    """(e_machine, has a symbol table or debug sections) of an ELF file; None otherwise."""
-    try:
-        with open(path, "rb") as f:
-            h = f.read(64)
-            if len(h) < 64 or h[:4] != b"\x7fELF":
-                return None
-            e = "<" if h[5] == 1 else ">"
-            machine = struct.unpack(e + "H", h[18:20])[0]
-            if h[4] == 2:
-                shoff, = struct.unpack(e + "Q", h[40:48])
-                shentsize, shnum, shstrndx = struct.unpack(e + "HHH", h[58:64])
-            else:
-                shoff, = struct.unpack(e + "I", h[32:36])
-                shentsize, shnum, shstrndx = struct.unpack(e + "HHH", h[46:52])
-            if shoff == 0 or shnum == 0:
-                return machine, False
-            f.seek(shoff)
-            table = f.read(shentsize * shnum)
-            fmt = e + ("IIQQQQIIQQ" if h[4] == 2 else "IIIIIIIIII")
-            sections = [struct.unpack_from(fmt, table, i * shentsize) for i in range(shnum)]
-            names_off, names_size = sections[shstrndx][4], sections[shstrndx][5]
-            f.seek(names_off)
-            names = f.read(names_size)
-            for s in sections:
-                name = names[s[0]:names.index(b"\0", s[0])]
-                if s[1] == 2 or name.startswith(b".debug"):  # SHT_SYMTAB
-                    return machine, True
-            return machine, False
-    except (OSError, struct.error, ValueError, IndexError):
+        data = f.read()
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
         return None
+    e = "<" if data[5] == 1 else ">"
+    wide = data[4] == 2
+    if wide:
+        hdr = {"phoff": (0x20, "Q"), "shoff": (0x28, "Q"), "shnum": (0x3C, "H")}
+        ehsize, phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHHH", data, 0x34)
+        sh_fmt, ph_fmt, ph_off, ph_addr, ph_size, ph_align = e + "IIQQQQIIQQ", e + "IIQQQQQQ", 2, 3, 5, 7
+    else:
+        hdr = {"phoff": (0x1C, "I"), "shoff": (0x20, "I"), "shnum": (0x30, "H")}
+        ehsize, phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHHH", data, 0x28)
+        sh_fmt, ph_fmt, ph_off, ph_addr, ph_size, ph_align = e + "IIIIIIIIII", e + "IIIIIIII", 1, 2, 4, 7
+    phoff = struct.unpack_from(e + hdr["phoff"][1], data, hdr["phoff"][0])[0]
+    shoff = struct.unpack_from(e + hdr["shoff"][1], data, hdr["shoff"][0])[0]
+    if struct.unpack_from(e + "H", data, 0x10)[0] != 3 or shoff == 0 or shnum == 0 or shstrndx >= shnum:
+        return None  # not a shared object, or extended section numbering
+    try:
+        sections = [list(struct.unpack_from(sh_fmt, data, shoff + i * shentsize)) for i in range(shnum)]
+        phdrs = [list(struct.unpack_from(ph_fmt, data, phoff + i * phentsize)) for i in range(phnum)]
+    except struct.error:
+        return -1
+    # a section header: name, type, flags, addr, offset, size, link, info, addralign, entsize
+    names = sections[shstrndx]
+    strtab = data[names[4]:names[4] + names[5]]
+
+    def name(sh):
+        end = strtab.find(b"\0", sh[0])
+        return strtab[sh[0]:end if end >= 0 else len(strtab)]
+
+    remove = set()
+    for i, sh in enumerate(sections):
+        if sh[2] & SHF_ALLOC or i == 0:
+            continue
+        if sh[1] == SHT_SYMTAB:
+            remove.add(i)
+            link = sh[6]
+            if 0 < link < shnum and link != shstrndx and not sections[link][2] & SHF_ALLOC and sections[link][1] == 3:
+                remove.add(link)  # its string table (SHT_STRTAB)
+        elif name(sh).startswith((b".debug", b".zdebug")):
+            remove.add(i)
+    if not remove:
+        return None
+    for i, sh in enumerate(sections):
+        if i not in remove and (sh[6] in remove or (sh[1] in (SHT_REL, SHT_RELA) and sh[7] in remove)):
+            return -1  # something kept refers to what would go
+    # What stays where it is: the file's header, the program headers and every segment's
+    # bytes. Sections outside the segments (.comment, .shstrtab) move to the end, after
+    # the segments, with the section header table. The rest is free: the removed
+    # sections, the old section header table, padding.
+    pinned = [(0, ehsize), (phoff, phoff + phnum * phentsize)]
+    pinned += [(ph[ph_off], ph[ph_off] + ph[ph_size]) for ph in phdrs if ph[ph_size]]
+    movable = []
+    for i, sh in enumerate(sections):
+        if not i or i in remove or sh[1] == SHT_NOBITS or not sh[5]:
+            continue
+        lo, hi = sh[4], sh[4] + sh[5]
+        if any(a <= lo and hi <= b for a, b in pinned):
+            continue
+        if any(a < hi and lo < b for a, b in pinned) or sh[2] & SHF_ALLOC:
+            return -1  # across a segment's edge, or loaded without a segment
+        movable.append(i)
+    for i in remove:
+        sh = sections[i]
+        if sh[1] != SHT_NOBITS and any(a < sh[4] + sh[5] and sh[4] < b for a, b in pinned):
+            return -1  # inside a segment: the loader maps it
+    pinned.sort()
+    free, at = [], 0
+    for a, b in pinned:
+        if a > at:
+            free.append((at, a))
+        at = max(at, b)
+    if at < len(data):
+        free.append((at, len(data)))
+    align = max([ph[ph_align] for ph in phdrs if ph[0] == PT_LOAD and ph[ph_align] > 1] + [1])
+    # Each free range gives up a multiple of the alignment (all of it at the end), so
+    # that what follows keeps its offset congruent to its address; what remains is zeros.
+    cuts = [(a, b - a if b == len(data) else (b - a) // align * align, b) for a, b in free]
+
+    def moved(offset):
+        delta = 0
+        for start, cut, _ in cuts:
+            if offset >= start + cut:
+                delta += cut
+            elif offset > start:
+                return start - delta
+        return offset - delta
+
+    out, at = bytearray(), 0
+    for start, cut, end in cuts:
+        out += data[at:start]
+        out += bytes(end - start - cut)
+        at = end
+    out += data[at:]
+    for i in movable:
+        sh = sections[i]
+        out += bytes(-len(out) % max(sh[8], 1))
+        body = data[sh[4]:sh[4] + sh[5]]
+        sh[4] = len(out)
+        out += body
+    for ph in phdrs:
+        ph[ph_off] = moved(ph[ph_off])
+        if ph[0] == PT_LOAD and ph[ph_align] > 1 and (ph[ph_off] - ph[ph_addr]) % ph[ph_align]:
+            return -1  # cannot happen: every cut is a multiple of the alignment
+    new_phoff = moved(phoff)
+    for i, ph in enumerate(phdrs):
+        struct.pack_into(ph_fmt, out, new_phoff + i * phentsize, *ph)
+    for i, sh in enumerate(sections):
+        if i in remove:
+            sections[i] = [0] * 10
+        elif i and i not in movable:
+            sh[4] = moved(sh[4])
+    out += bytes(-len(out) % (8 if wide else 4))
+    new_shoff = len(out)
+    for sh in sections:
+        out += struct.pack(sh_fmt, *sh) + bytes(shentsize - struct.calcsize(sh_fmt))
+    struct.pack_into(e + hdr["phoff"][1], out, hdr["phoff"][0], new_phoff)
+    struct.pack_into(e + hdr["shoff"][1], out, hdr["shoff"][0], new_shoff)
+    if len(out) >= len(data):
+        return None
+    tmp = path + ".acai-strip"
+    with open(tmp, "wb") as f:
+        f.write(out)
+    st = os.stat(path)
+    os.chmod(tmp, st.st_mode & 0o7777)
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(tmp, path)
+    return len(data) - len(out)
 
 
 if __name__ == "__main__":

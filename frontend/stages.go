@@ -257,16 +257,6 @@ func builderPackages(a *spec.Acaifile) []string {
 	return append(slices.Clone(ToolchainPackages), a.Build.APK...)
 }
 
-// installPackages are what the builder's base gets when its installs compile nothing
-// (every compiled package comes as its wheel, wheels.go): strip for the slimming of the
-// wheels' shared objects, then [build].apk.
-func installPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
-	if !needsStrip(a, p) {
-		return slices.Clone(a.Build.APK), ""
-	}
-	return slices.Concat(stripPackages, a.Build.APK), "strip, for [runtime] slim"
-}
-
 // plannedPackages are what the builder's base gets for a plan: what the plan's source
 // builds need (the toolchain aside on a prebuilt ACAI image, which has it), then
 // [build].apk; and why, for the progress name.
@@ -280,9 +270,6 @@ func plannedPackages(a *spec.Acaifile, p *plan.Plan) ([]string, string) {
 	why := ""
 	if len(p.SourceBuilds) > 0 {
 		why = "to compile " + p.Describe()
-	}
-	if needsStrip(a, p) && len(p.Toolchain) == 0 {
-		packages, why = append(packages, stripPackages...), "strip, for [runtime] slim"
 	}
 	for _, pkg := range a.Build.APK {
 		if !slices.Contains(packages, pkg) {

@@ -149,9 +149,9 @@ func TestInstallStepsFollowTheAcaifile(t *testing.T) {
 	}
 }
 
-// The builder gets strip (binutils) only when it has no toolchain and something installs
-// compiled code; --call plan says so.
-func TestStripIsAddedWhereSlimmingNeedsIt(t *testing.T) {
+// --call plan says what slimming does; the builder gets no package for it (slim.py
+// strips in Python), only what compiles needs.
+func TestSlimmingInThePlan(t *testing.T) {
 	target := plan.Target{Arch: "x86_64", Python: "3.12"}
 	pure := plan.Make(target, []plan.Package{{Name: "cowsay", Version: "6.1", Source: plan.SourceIndex, Wheel: "cowsay-6.1-py3-none-any.whl"}})
 	wheel := plan.Make(target, []plan.Package{{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
@@ -163,11 +163,10 @@ func TestStripIsAddedWhereSlimmingNeedsIt(t *testing.T) {
 		text     string
 	}{
 		{"", pure, "", "static archives removed\n"},
-		{"", wheel, "binutils", "shared objects stripped (strip --strip-unneeded: the builder adds binutils)"},
-		{"", compiles, "build-base linux-headers yaml-dev", "shared objects stripped (strip --strip-unneeded)"},
-		{"[build]\nimage = \"acai:builder\"", wheel, "", "shared objects stripped (strip --strip-unneeded)"},
+		{"", wheel, "", "; shared objects stripped of their symbol tables and debug information"},
+		{"", compiles, "build-base linux-headers yaml-dev", "; shared objects stripped"},
 		{"[runtime]\nslim = false", wheel, "", "off ([runtime] slim = false)"},
-		{"[runtime]\nkeep = [\"numpy/tests\"]", wheel, "binutils", "; kept: numpy/tests"},
+		{"[runtime]\nkeep = [\"numpy/tests\"]", wheel, "", "; kept: numpy/tests"},
 	} {
 		a, err := spec.Parse("Acaifile", []byte("packages = [\"x\"]\n"+c.acaifile+"\n"))
 		if err != nil {
@@ -234,7 +233,7 @@ func wantContainsString(t *testing.T, what, got, want string) {
 }
 
 // Where the install compiles nothing (each source build's wheel comes from its own
-// stage), its builder gets no toolchain: only strip, for the wheels' shared objects.
+// stage), its builder gets no toolchain (plannedBuilder).
 // A lock's source builds, and dependencies the plan did not resolve, compile in the
 // install, whose builder keeps the toolchain.
 func TestInstallBuilderNeedsTheToolchainOnlyWhereTheInstallCompiles(t *testing.T) {
@@ -258,6 +257,4 @@ func TestInstallBuilderNeedsTheToolchainOnlyWhereTheInstallCompiles(t *testing.T
 		wantEqual(t, c.name+": the install compiles", compilesInInstall(c.cmds, c.plan), c.compiles)
 		wantContainsString(t, c.name+": --call plan", compilingText(c.cmds, c.plan), c.text)
 	}
-	got, why := installPackages(reqs, compiles)
-	wantEqual(t, "the builder's packages", strings.Join(got, " ")+" ("+why+")", "binutils (strip, for [runtime] slim)")
 }

@@ -122,7 +122,7 @@ func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
 	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "[deps] pyyaml 6.0.3",
 		// resolved for the target too (its packages as requirement lines): all wheels, no toolchain
 		"[resolve] resolve -r pylock.toml for musllinux_1_2_x86_64, CPython 3.12")
-	wantBuilderAddsStripOnly(t, res)
+	wantNoBuilderPackages(t, res)
 	wantContains(t, "output", run(t, res.Image), "pylock 6.0.3")
 	noUVIn(t, res.Image)
 
