@@ -80,9 +80,9 @@ func (p Package) String() string {
 // pylock is the part of a PEP 751 lock (the resolver's output) a plan reads.
 type pylock struct {
 	Packages []struct {
-		Name      string `toml:"name"`
-		Version   string `toml:"version"`
-		Sdist     *struct {
+		Name    string `toml:"name"`
+		Version string `toml:"version"`
+		Sdist   *struct {
 			URL, Path string
 			Hashes    struct{ Sha256 string }
 		}
