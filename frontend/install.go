@@ -186,6 +186,7 @@ type command struct {
 	// resolveFiles are generated files only the resolver reads, beside generated.
 	resolveFiles map[string][]byte
 	locked       bool // installs a lock's exact versions already
+	noBinary     bool // its requirement files forbid wheels (--no-binary): it compiles itself
 	// hint is printed when the step fails: what compiled, and what to do.
 	hint string
 	// slim, when set, slims what the step installs (slim.go); a local project's own

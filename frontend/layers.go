@@ -125,13 +125,21 @@ func (c *converter) canMerge() (ok bool) {
 	return caps.Supports(pb.CapMergeOp) == nil && caps.Supports(pb.CapDiffOp) == nil
 }
 
-// hashPinned marks the installs of requirement files that pin hashes as locked: their
-// versions are exact, and every file they install must match a hash of theirs, which
-// a wheel compiled here (wheels.go) would not.
+// hashPinned marks what the requirement files of the installs say of their own that a
+// wheel compiled here (wheels.go) would break: hashes (the install is then a lock's:
+// its versions are exact, and every file must match a hash of theirs), and --no-binary
+// (the installer refuses any wheel of those packages, ours too: they compile in the
+// install).
 func (c *converter) hashPinned(cmds []command) []command {
 	for i := range cmds {
-		if cmds[i].project == nil && c.hashChecked(cmds[i].inputs) {
+		if cmds[i].project != nil {
+			continue
+		}
+		if c.hashChecked(cmds[i].inputs) {
 			cmds[i].locked = true
+		}
+		if c.inputsContain(cmds[i].inputs, "--no-binary") {
+			cmds[i].noBinary = true
 		}
 	}
 	return cmds
@@ -139,10 +147,14 @@ func (c *converter) hashPinned(cmds []command) []command {
 
 // hashChecked reports whether one of the requirement files (or what they include) pins
 // hashes: their install checks them, which a package's own step would not.
-func (c *converter) hashChecked(files []string) bool {
+func (c *converter) hashChecked(files []string) bool { return c.inputsContain(files, "--hash") }
+
+// inputsContain reports whether one of the requirement files, or what they include,
+// contains s.
+func (c *converter) inputsContain(files []string, s string) bool {
 	for _, f := range files {
 		for _, p := range append([]string{f}, c.inputs[f]...) {
-			if bytes.Contains(c.files[p], []byte("--hash")) {
+			if bytes.Contains(c.files[p], []byte(s)) {
 				return true
 			}
 		}
@@ -171,13 +183,17 @@ func layerGroups(pkgs []plan.Package, max int) [][]plan.Package {
 	return slices.DeleteFunc(buckets, func(g []plan.Package) bool { return len(g) == 0 })
 }
 
-// layerName is a package layer's progress name and image history entry.
-func layerName(g []plan.Package) string {
+// layerName is a package layer's progress name and image history entry. A package that
+// compiles installs its wheel from its wheel stage, or builds in the step from its line
+// of a lock (lines).
+func layerName(g []plan.Package, lines map[string]string) string {
 	names := make([]string, len(g))
 	for i, p := range g {
 		names[i] = p.String()
-		if p.Compiles() {
+		if _, locked := lines[p.Name]; p.Compiles() && locked {
 			names[i] += " (builds from source)"
+		} else if p.Compiles() {
+			names[i] += " (its wheel, compiled from source)"
 		}
 	}
 	return strings.Join(names, ", ")
@@ -217,7 +233,7 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	}
 	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(reqs.String())}
 	cmd.resolve, cmd.resolveFiles = nil, nil
-	cmd.what = layerName(g)
+	cmd.what = layerName(g, lines)
 	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
 	cmd.slim = slimmingFor(a)
 	return cmd

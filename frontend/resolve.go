@@ -166,9 +166,10 @@ func followPlan(cmd command, p *plan.Plan) command {
 
 // takesWheels reports whether cmd installs the plan's compiled packages from their
 // wheel stages: requirements and packages do; a lock's install checks the lock's hashes,
-// which a wheel built here does not have, and compiles in the install; a cross build
-// compiles nothing.
-func takesWheels(cmd command, p *plan.Plan) bool { return !cmd.locked && !p.Cross }
+// which a wheel built here does not have, and compiles in the install, as does one whose
+// requirement files say --no-binary (the installer refuses any wheel of those packages);
+// a cross build compiles nothing.
+func takesWheels(cmd command, p *plan.Plan) bool { return !cmd.locked && !cmd.noBinary && !p.Cross }
 
 // compilesInInstall reports whether one of cmds compiles in the install itself, so that
 // the builder the installs run on needs the toolchain: a lock's source builds, and the

@@ -158,7 +158,7 @@ func compilingText(cmds []command, p *plan.Plan) string {
 		}
 	}
 	if !slices.ContainsFunc(cmds, func(c command) bool { return c.resolve != nil && takesWheels(c, p) }) {
-		return "in the install: " + strings.Join(names, ", ") + " (a lock's install checks the lock's hashes, which a wheel built here would not have)"
+		return "in the install: " + strings.Join(names, ", ") + " (a lock's or a requirement file's hashes, or a --no-binary in a requirement file, refuse a wheel built here)"
 	}
 	text := "each in a stage of its own ([wheels]), whose wheel the install takes: " + strings.Join(names, ", ")
 	if compilesInInstall(cmds, p) {

@@ -81,7 +81,7 @@ print("libyaml", yaml._yaml.get_version_string(), "mode", c["app"]["mode"], extr
 	wantEqual(t, "runner apk requests", readFile(t, img, "/etc/apk/acai-shim-requests"), "ca-certificates\nyaml\nso:libyaml-0.so.2\n")
 	wantContains(t, "progress", res.Log, "[builder] apk add --no-cache yaml-dev",
 		// one layer per package, installed by pip (installer = "pip")
-		"[deps] cowsay 6.1", "[deps] extrapkg 1.0", "[deps] flatpkg 1.0", "[deps] needsdep 1.0", "[deps] pyyaml 6.0.3 (builds from source)")
+		"[deps] cowsay 6.1", "[deps] extrapkg 1.0", "[deps] flatpkg 1.0", "[deps] needsdep 1.0", "[deps] pyyaml 6.0.3 (its wheel, compiled from source)")
 	if strings.Contains(res.Log, "python:3.11-alpine3.20") {
 		t.Errorf("the default base image was resolved although both image keys are set:\n%s", res.Log)
 	}

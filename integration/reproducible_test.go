@@ -26,7 +26,7 @@ func TestCompiledPackagesAreReproducible(t *testing.T) {
 		map[string]string{"requirements.txt": pyyamlFromSource + "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\n", "app.py": "print('app')\n"})
 	uvlock := uvProject(t, bed.WithSyntax("lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n"))
 	apps := []struct{ name, dir, step string }{
-		{"PyYAML and awslambdaric from source", compiled, "[deps] uv pip install -r requirements.txt (wheels compiled from source: "},
+		{"PyYAML and awslambdaric from source", compiled, "[deps] uv pip install -r requirements.txt (builds from source: "},
 		{"uv.lock project", uvlock, "[deps] uv pip install --no-deps . (the project, non-editable)"},
 	}
 	digests := make([][]string, len(apps))

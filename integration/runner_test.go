@@ -84,7 +84,7 @@ func TestKnownSourceBuildGetsItsBuildPackages(t *testing.T) {
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "the image's output", run(t, res.Image), "libyaml True")
 	wantContains(t, "progress", res.Log, "[builder] apk add --no-cache build-base linux-headers yaml-dev (to compile pyyaml 6.0.3)",
-		"[deps] pyyaml 6.0.3 (builds from source)")
+		"[deps] pyyaml 6.0.3 (its wheel, compiled from source)")
 	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"),
 		"CompilesOnAlpine: pyyaml 6.0.3 has no musllinux_1_2_x86_64 wheel for CPython 3.12: it compiles in the builder, which acai gives build-base linux-headers yaml-dev (its C extension links libyaml); the runner gets yaml (requirements.txt:2)")
 	wantEqual(t, "apk requests in the runner", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "yaml\nso:libyaml-0.so.2\n")

@@ -37,8 +37,8 @@ func TestCompiledWheelIsBuiltOnceForEveryProject(t *testing.T) {
 	if s, ok := first.Step(wheelStep); !ok || s.Cached {
 		t.Fatalf("project A did not compile PyYAML in its wheel stage (found: %v):\n%s", ok, first.Log)
 	}
-	// The install takes the wheel: it compiles nothing itself.
-	wantContains(t, "A's progress", first.Log, "(wheels compiled from source: pyyaml 6.0.3)")
+	// PyYAML's layer installs that wheel: it compiles nothing itself.
+	wantContains(t, "A's progress", first.Log, "[deps] pyyaml 6.0.3 (its wheel, compiled from source)")
 
 	setFile(t, a, "requirements.txt", pyyamlFromSource+"cowsay==6.1\nsimplejson==4.3.0\n")
 	again, _, err := bed.BuildctlToOCI(testContext(t), oa)
