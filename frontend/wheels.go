@@ -122,8 +122,9 @@ func (c *converter) wheelsStage(wheels map[string]llb.State) (*stage, error) {
 // the wheel files are added to its command line (a shell expands their names) and the
 // installer's --no-binary is cleared, so that neither the index's wheels nor the sdist
 // replace them. The installer records a wheel installed from a file in its dist-info
-// (direct_url.json, PEP 610): that record goes, with its RECORD line, so that the package
-// reads as installed from the index, as it was (pip freeze, SBOM scanners).
+// (direct_url.json, PEP 610; uv also uv_cache.json, with a time in it): those records go,
+// with their RECORD lines, so that the package reads as installed from the index, as it
+// was (pip freeze, SBOM scanners), and the same wheel installs to the same bytes.
 func wheelsArgs(argv []string, names []string) []string {
 	globs := make([]string, len(names))
 	for i, n := range names {
@@ -132,7 +133,7 @@ func wheelsArgs(argv []string, names []string) []string {
 	script := `"$@" ` + strings.Join(globs, " ") + ` || exit $?
 for f in ` + spec.VenvDir + `/lib/python*/site-packages/*.dist-info/direct_url.json ` + spec.LambdaTaskRoot + `/*.dist-info/direct_url.json; do
   grep -qs '"file://` + wheelsMount + `/' "$f" || continue
-  rm "$f"; sed -i '/\/direct_url.json,/d' "${f%/*}/RECORD"
+  rm -f "$f" "${f%/*}/uv_cache.json"; sed -i -e '/\/direct_url.json,/d' -e '/\/uv_cache.json,/d' "${f%/*}/RECORD"
 done`
 	return append(append([]string{"/bin/sh", "-c", script, "acai-wheels"}, argv...), "--no-binary", ":none:")
 }
