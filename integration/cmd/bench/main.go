@@ -406,7 +406,6 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 		{"acai, layers = \"single\"", "Acaifile", bed.WithSyntax(acai + "layers = \"single\"\n")},
 		{"hand-written", "Dockerfile", string(handwritten)},
 	}
-	app := lambdaSetApp
 	fmt.Println("examples/lambda's set, one layer per package against one: a cold build (all build cache pruned), then cowsay==6.1 added to the requirements and the rebuild; seconds (`buildctl build` to an OCI layout), and the compressed bytes of the rebuilt image's layers that the first image lacks (what a push sends):")
 	fmt.Printf("| %-30s | %8s | %12s | %14s | %14s |\n", "variant", "cold", "rebuild", "new layers, MB", "all layers, MB")
 	fmt.Println("|---|---|---|---|---|")
@@ -414,32 +413,16 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 		var cold, rebuild []time.Duration
 		var newBytes, allBytes []int64
 		for i := 0; i < runs; i++ {
-			files := maps.Clone(app)
-			files[v.file] = v.content
-			files["requirements.txt"] = string(reqs)
-			dir, err := os.MkdirTemp("", "acai-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			if err := testbed.WriteFiles(dir, files); err != nil {
-				return err
-			}
-			o := bed.StandinBuild(dir, "")
-			o.Filename = v.file
-			if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
-				return err
-			}
-			start := time.Now()
-			_, first, err := bed.BuildctlToOCI(ctx, o)
+			o, first, took, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
-			cold = append(cold, time.Since(start))
-			if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), append(slices.Clone(reqs), "cowsay==6.1\n"...), 0o644); err != nil {
+			defer os.RemoveAll(o.Dir)
+			cold = append(cold, took)
+			if err := os.WriteFile(filepath.Join(o.Dir, "requirements.txt"), append(slices.Clone(reqs), "cowsay==6.1\n"...), 0o644); err != nil {
 				return err
 			}
-			start = time.Now()
+			start := time.Now()
 			_, second, err := bed.BuildctlToOCI(ctx, o)
 			if err != nil {
 				return fmt.Errorf("%s, cowsay added: %w", v.name, err)
@@ -455,6 +438,30 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// coldLambdaBuild writes lambdaSetApp, the requirements and the variant's build file
+// into a new directory, prunes all build cache and builds it to an OCI layout: the build
+// (its Dir to remove when done), the layout, and the seconds the build took.
+func coldLambdaBuild(ctx context.Context, bed *testbed.Bed, reqs []byte, file, content string) (testbed.Build, string, time.Duration, error) {
+	files := maps.Clone(lambdaSetApp)
+	files[file] = content
+	files["requirements.txt"] = string(reqs)
+	dir, err := os.MkdirTemp("", "acai-bench-")
+	if err != nil {
+		return testbed.Build{}, "", 0, err
+	}
+	if err := testbed.WriteFiles(dir, files); err != nil {
+		return testbed.Build{Dir: dir}, "", 0, err
+	}
+	o := bed.StandinBuild(dir, "") // after the files: it reads the Acaifile's base image
+	o.Filename = file
+	if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
+		return o, "", 0, err
+	}
+	start := time.Now()
+	_, layout, err := bed.BuildctlToOCI(ctx, o)
+	return o, layout, time.Since(start), err
 }
 
 // slimImages compares slimming ([runtime] slim, the default) with slim = false and with
@@ -480,28 +487,12 @@ func slimImages(ctx context.Context, bed *testbed.Bed) error {
 		var cold []time.Duration
 		var gz, raw, deps int64
 		for i := 0; i < runs; i++ {
-			files := maps.Clone(lambdaSetApp)
-			files[v.file] = v.content
-			files["requirements.txt"] = string(reqs)
-			dir, err := os.MkdirTemp("", "acai-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			if err := testbed.WriteFiles(dir, files); err != nil {
-				return err
-			}
-			o := bed.StandinBuild(dir, "")
-			o.Filename = v.file
-			if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
-				return err
-			}
-			start := time.Now()
-			_, out, err := bed.BuildctlToOCI(ctx, o)
+			o, out, took, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
-			cold = append(cold, time.Since(start))
+			defer os.RemoveAll(o.Dir)
+			cold = append(cold, took)
 			if gz, raw, deps, err = imageBytes(out); err != nil {
 				return err
 			}
