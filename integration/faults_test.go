@@ -61,13 +61,13 @@ func TestConcurrentBuildsOfDifferentAcaifiles(t *testing.T) {
 	}
 }
 
-// buildkitd killed in the middle of the dependency install (a package made by the test
-// whose build sleeps: the property needed is a long install) fails the build with an
-// error, exports nothing, and the same state directory serves the next build once the
-// daemon is restarted.
+// buildkitd killed in the middle of a compile (a package made by the test whose build
+// sleeps: the property needed is a long step; it compiles in its wheel stage) fails the
+// build with an error, exports nothing, and the same state directory serves the next
+// build once the daemon is restarted.
 func TestDaemonKilledDuringTheInstall(t *testing.T) {
 	t.Parallel()
-	const marker = "6017" // `sleep 6017`: the install step, seen from the host
+	const marker = "6017" // `sleep 6017`: the compile, seen from the host
 	if err := bed.Index.PublishSdist(testbed.Sdist{Name: "acai-test-slow-build", Version: "1.0", Files: map[string]string{
 		// Static metadata (2.2, nothing dynamic): the resolver reads it without building.
 		"PKG-INFO":       "Metadata-Version: 2.2\nName: acai-test-slow-build\nVersion: 1.0\n",
@@ -114,7 +114,7 @@ func TestDaemonKilledDuringTheInstall(t *testing.T) {
 		t.Fatal("the build succeeded although its daemon was killed")
 	}
 	t.Logf("buildctl after the kill: %s", lastLine(got.err.Error()))
-	wantContains(t, "buildctl output", got.res.Log, "[deps] uv pip install acai-test-slow-build==1.0")
+	wantContains(t, "buildctl output", got.res.Log, "[wheels] acai-test-slow-build 1.0 from its source distribution (pip wheel)")
 	if fi, err := os.Stat(got.tarPath); err == nil && fi.Size() > 0 {
 		t.Errorf("an image (%d bytes) was exported by the killed build", fi.Size())
 	}
