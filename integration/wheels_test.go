@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,7 +101,9 @@ func TestCompiledWheelTravelsInTheRegistryCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, ok := res.Step(step); !ok || !s.Cached {
+	// Its result comes from the imported cache (buildctl shows the layer extracted, not
+	// CACHED, as it does for what it pulls): pip never runs there.
+	if _, ok := res.Step(step); !ok || strings.Contains(res.Log, "Building wheel for awslambdaric") {
 		t.Errorf("project B compiled awslambdaric on a fresh daemon although A's cache had its wheel:\n%s", res.Log)
 	}
 	img, err := bed.OpenLayout(layout)
