@@ -143,11 +143,11 @@ func answerSubrequest(ctx context.Context, bc *dockerui.Client, src *dockerui.So
 		if err != nil {
 			return nil, true, err
 		}
-		ps, plans, layerings, err := cs.plans(ctx, target)
+		ps, plans, notes, err := cs.plans(ctx, target)
 		if err != nil {
 			return nil, true, err
 		}
-		res, err := planResult(a, ps, plans, layerings)
+		res, err := planResult(a, ps, plans, notes)
 		return res, true, err
 	case subrequests.RequestSubrequestsDescribe:
 		res, err := describeSubrequests()
@@ -244,7 +244,7 @@ func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Platform, []*plan.Plan, []planNotes, error) {
 	ps := cs.platforms()
 	out := make([]*plan.Plan, len(ps))
-	layerings := make([]planNotes, len(ps))
+	notes := make([]planNotes, len(ps))
 	for i, p := range ps {
 		conv := cs.forPlatform(p)
 		if target == stageBuilder {
@@ -255,9 +255,9 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
 		installs := conv.crossInstalls(cmds)
-		out[i], layerings[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: compilingText(installs, conv.plan)}
+		out[i], notes[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: compilingText(installs, conv.plan)}
 	}
-	return ps, out, layerings, nil
+	return ps, out, notes, nil
 }
 
 // buildImages builds the target for every requested platform, each from its own base
@@ -369,10 +369,10 @@ func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []co
 		return nil, nil, err
 	}
 	steps := c.steps()
-	cmds := c.hashPinned(depsCommands(c.installSpec(), c.project, c.appExcludes))
+	cmds := c.withOwnInstallOptions(depsCommands(c.installSpec(), c.project, c.appExcludes))
 	resolved := slices.Clone(cmds)
 	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
-		resolved = append(resolved, c.hashPinned([]command{testCommand(c.spec)})...)
+		resolved = append(resolved, c.withOwnInstallOptions([]command{testCommand(c.spec)})...)
 	}
 	// uv only when a step runs uv, which resolves whichever installer installs: an app
 	// with nothing to install needs none.

@@ -125,12 +125,12 @@ func (c *converter) canMerge() (ok bool) {
 	return caps.Supports(pb.CapMergeOp) == nil && caps.Supports(pb.CapDiffOp) == nil
 }
 
-// hashPinned marks what the requirement files of the installs say of their own that a
-// wheel compiled here (wheels.go) would break: hashes (the install is then a lock's:
+// withOwnInstallOptions marks what the requirement files of the installs say of their
+// own that a wheel compiled here (wheels.go) would break: hashes (the install is then a lock's:
 // its versions are exact, and every file must match a hash of theirs), and --no-binary
 // (the installer refuses any wheel of those packages, ours too: they compile in the
 // install).
-func (c *converter) hashPinned(cmds []command) []command {
+func (c *converter) withOwnInstallOptions(cmds []command) []command {
 	for i := range cmds {
 		if cmds[i].project != nil {
 			continue

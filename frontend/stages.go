@@ -482,7 +482,7 @@ func (c *converter) testStage(deps installed, runner *stage) *stage {
 	a := c.spec
 	testDeps := deps.state
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
-		testDeps = c.install(deps.state, installSteps(c.hashPinned([]command{testCommand(a)}), c.plan))
+		testDeps = c.install(deps.state, installSteps(c.withOwnInstallOptions([]command{testCommand(a)}), c.plan))
 	}
 	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}
