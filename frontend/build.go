@@ -104,7 +104,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	}
 	cf := spec.ContextFilesFrom(func(name string) ([]byte, bool) { dt, ok := files.data[name]; return dt, ok })
 	if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
-		return nil, nil, nil, withSource(err, fileSourceMap(spec.PythonVersionFile, cf.PythonVersion))
+		return nil, nil, nil, files.withFileSource(err) // .python-version's or requires-python's line
 	}
 	// A uv.lock project's workspace members, now that the lock is known (named or detected).
 	if err := files.readWorkspace(ctx, bc, a); err != nil {
@@ -117,12 +117,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
 		if files.lockRequirements, err = a.PoetryRequirements(files.data[a.Lock], files.data[pyproject]); err != nil {
-			for _, f := range []string{a.Lock, pyproject} {
-				if se := (*spec.Error)(nil); errors.As(err, &se) && se.Filename == f {
-					err = withSource(err, fileSourceMap(f, files.data[f]))
-				}
-			}
-			return nil, nil, nil, err
+			return nil, nil, nil, files.withFileSource(err)
 		}
 	}
 	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
@@ -474,6 +469,18 @@ func targetNames() string {
 		names[i] = t.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// withFileSource attaches the context file an *spec.Error names (a lock, pyproject.toml,
+// .python-version), so that its lines show under the message; other errors are kept.
+func (cf *contextFiles) withFileSource(err error) error {
+	var se *spec.Error
+	if errors.As(err, &se) {
+		if data, ok := cf.data[se.Filename]; ok {
+			return withSource(err, fileSourceMap(se.Filename, data))
+		}
+	}
+	return err
 }
 
 // withSource attaches the Acaifile, and the range an *spec.Error points at, so that

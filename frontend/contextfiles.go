@@ -137,12 +137,13 @@ func (cf *contextFiles) findPaths(ctx context.Context, bc *dockerui.Client, top 
 }
 
 // plainFiles are the context files acai reads as they are, not as requirement files:
-// .python-version (when `python` is not set), the lock and its pyproject.toml, or, with
-// nothing to install named, the locks and pyproject.toml it looks for.
+// .python-version and pyproject.toml (its requires-python) when `python` is not set,
+// the lock and its pyproject.toml, or, with nothing to install named, the locks and
+// pyproject.toml it looks for.
 func plainFiles(a *spec.Acaifile) []string {
 	var plain []string
 	if _, set := a.Source.Span("python"); !set {
-		plain = append(plain, spec.PythonVersionFile)
+		plain = append(plain, spec.PythonVersionFile, spec.PyprojectFile)
 	}
 	switch {
 	case a.LockKind() == spec.LockUV: // its indexes are read (spec.UVLockIndexes)
@@ -155,7 +156,13 @@ func plainFiles(a *spec.Acaifile) []string {
 		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
 		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)
 	}
-	return plain
+	var once []string // pyproject.toml may come twice
+	for _, f := range plain {
+		if !slices.Contains(once, f) {
+			once = append(once, f)
+		}
+	}
+	return once
 }
 
 // readLevel reads one level of requirement files (level 0: those the Acaifile names;

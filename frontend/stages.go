@@ -149,9 +149,13 @@ func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
 // (--build-context python:3.12-alpine3.24=docker-image://mirror/...) replaces it, as
 // it replaces a FROM image in a Dockerfile.
 func (c *converter) baseImage(ctx context.Context, stageName, ref string, keys ...string) (*stage, error) {
-	return c.images.get(platforms.FormatAll(platforms.Normalize(c.platform)), ref, func() (*stage, error) {
+	st, err := c.images.get(platforms.FormatAll(platforms.Normalize(c.platform)), ref, func() (*stage, error) {
 		return c.loadImage(ctx, stageName, ref, keys...)
 	})
+	if err != nil && ref == c.spec.BaseImage() {
+		err = c.spec.BaseImageError(err) // a version acai's table does not list: say what was tried
+	}
+	return st, err
 }
 
 // fromNamedContext loads --build-context NAME=... when the user gave one (nil if not).
@@ -193,7 +197,11 @@ func (c *converter) loadImage(ctx context.Context, stageName, ref string, keys .
 			named = d
 		}
 	}
-	imgOpts := []llb.ImageOption{llb.Platform(c.platform), llb.WithCustomName("[" + stageName + "] FROM " + ref), c.at(keys...)}
+	name := "[" + stageName + "] FROM " + ref
+	if ref == c.spec.BaseImage() && c.spec.PythonFrom != "" && c.spec.PythonFrom != spec.PythonFromDefault {
+		name += " (python from " + c.spec.PythonFrom + ")" // the progress says why this Python
+	}
+	imgOpts := []llb.ImageOption{llb.Platform(c.platform), llb.WithCustomName(name), c.at(keys...)}
 	if c.bc.IsNoCache(stageName) {
 		imgOpts = append(imgOpts, llb.IgnoreCache)
 	}

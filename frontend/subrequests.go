@@ -154,6 +154,10 @@ var planRequest = subrequests.Request{
 // platformPlan is one platform's entry of --call plan's JSON.
 type platformPlan struct {
 	Platform string     `json:"platform"`
+	// Base is the official image the stages start from; PythonFrom says where its
+	// Python version came from when the Acaifile does not set it.
+	Base       string `json:"base"`
+	PythonFrom string `json:"python_from,omitempty"`
 	Resolved bool       `json:"resolved"` // false: acai cannot resolve this build ahead
 	Plan     *plan.Plan `json:"plan,omitempty"`
 	Builder  []string   `json:"builder_apk"`
@@ -173,15 +177,16 @@ type planNotes struct{ layers, compiles string }
 func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, notes []planNotes) (*client.Result, error) {
 	var out []platformPlan
 	var text strings.Builder
+	text.WriteString(baseText(a) + "\n")
 	for i, p := range ps {
 		name := platforms.FormatAll(platforms.Normalize(p))
 		if plans[i] == nil {
-			out = append(out, platformPlan{Platform: name})
+			out = append(out, platformPlan{Platform: name, Base: a.BaseImage(), PythonFrom: a.PythonFrom})
 			fmt.Fprintf(&text, "%s: not resolved ahead (a pylock.toml with local or VCS packages, or an architecture with no musllinux platform): the builder gets the whole toolchain\n", name)
 			continue
 		}
 		slim := slimmingText(a, plans[i])
-		out = append(out, platformPlan{Platform: name, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()),
+		out = append(out, platformPlan{Platform: name, Base: a.BaseImage(), PythonFrom: a.PythonFrom, Resolved: true, Plan: plans[i], Builder: nonNil(plans[i].BuildAPK()), Runner: nonNil(plans[i].RuntimeAPK()),
 			Layers: notes[i].layers, Slim: slim, Compiles: notes[i].compiles})
 		text.WriteString(plans[i].Text(name))
 		if notes[i].compiles != "" {
@@ -199,6 +204,19 @@ func planResult(a *spec.Acaifile, ps []ocispecs.Platform, plans []*plan.Plan, no
 	res.AddMeta("result.txt", []byte(text.String()))
 	res.AddMeta("version", []byte(planRequest.Version))
 	return res, nil
+}
+
+// baseText is the plan's first line: the base image, where its Python version came from,
+// and what the version table does not list.
+func baseText(a *spec.Acaifile) string {
+	s := "base: " + a.BaseImage()
+	if a.PythonFrom != "" {
+		s += " (python from " + a.PythonFrom + ")"
+	}
+	if u := a.UnlistedBase(); u != "" {
+		s += "; " + u + ": tried against the registry"
+	}
+	return s
 }
 
 func nonNil(s []string) []string {

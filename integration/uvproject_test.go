@@ -43,6 +43,8 @@ requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
 `,
 	"src/greeter/__init__.py": "import cowsay\n\ndef main():\n    print(cowsay.get_output_string('cow', 'greetings'))\n",
+	// As `uv init` writes it: without it, requires-python would choose the newest Python.
+	".python-version": "3.12\n",
 }
 
 // uvProject writes the project and an Acaifile, then locks it on the host with the pinned
@@ -223,6 +225,7 @@ requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
 `,
 		"packages/wordlib/src/wordlib/__init__.py": "WORD = 'workspace'\n",
+		".python-version": "3.12\n",
 	})
 	uvRun(t, dir, "lock")
 	o := standinBuild(t, dir)

@@ -14,8 +14,8 @@ import (
 // The `doc` tags are the reference documentation of each key; the JSON Schema
 // (see Schema) is generated from them, so they are written once.
 type Acaifile struct {
-	Python       string            `toml:"python" doc:"Python version (\"3.X\"), one the official python:*-alpine* images exist for (see the version table below). Without it, the first version in a .python-version file at the context's root (3.12, 3.12.7: its major.minor), as pyenv, uv and Railpack read it; an unusable one is an error at its line in that file." default:"3.12"`
-	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages; defaults to the newest release paired with python."`
+	Python       string            `toml:"python" doc:"Python version: \"3.X\" (its newest patch release) or a patch release \"3.X.Y\" (the image python:3.X.Y-alpine). Without it, the first version in a .python-version file at the context's root (as pyenv, uv and Railpack read it), else the newest Python in the version table that the project's requires-python (pyproject.toml) accepts, else 3.12. A version the table does not list is tried against the registry, with the warning UnlistedBase; one whose image does not exist is an error at this line." default:"3.12"`
+	Alpine       string            `toml:"alpine" doc:"Alpine release (\"3.Y\") of both stages. Default: the newest release the version table pairs with python; for a patch release or an unlisted Python, the newest one its image is built on (python:3.X.Y-alpine)."`
 	Requirements StringList        `toml:"requirements" doc:"Requirement file(s) in the build context, as pip install -r takes them."`
 	Packages     []string          `toml:"packages" doc:"Inline requirement specifiers (PEP 508), e.g. \"requests==2.32.3\"."`
 	Lock         string            `toml:"lock" doc:"A lock file in the build context, installed exactly as locked by uv: uv.lock or poetry.lock (each with its pyproject.toml beside it; the project itself is then installed, non-editable) or pylock.toml (PEP 751). Default: uv.lock, pylock.toml or poetry.lock at the context's root when no requirements, packages or lock are named."`
@@ -37,8 +37,12 @@ type Acaifile struct {
 	// Source is the Acaifile text and where each key stands in it.
 	Source *Source `toml:"-"`
 	// PythonFrom is where Python came from when the Acaifile does not set it:
-	// PythonVersionFile, or "" (the default).
+	// PythonFromVersionFile, PythonFromRequiresPython with its specifier, or
+	// PythonFromDefault ("" when the Acaifile sets it).
 	PythonFrom string `toml:"-"`
+	// PythonPatch is the patch release the Acaifile or .python-version names ("3.12.7"),
+	// "" for a major.minor: Python then holds its major.minor.
+	PythonPatch string `toml:"-"`
 	// LockFrom is "detected" when the lock was found in the context, not named.
 	LockFrom string `toml:"-"`
 	// UnlockedProject: the context's pyproject.toml, found with no lock and no install
@@ -224,9 +228,15 @@ func (a *Acaifile) DepsDir() string {
 	return VenvDir
 }
 
-// BaseImage is the official image both stages start from.
+// BaseImage is the official image both stages start from: python:3.12-alpine3.24, or
+// for a patch release or a Python the version table does not list, without `alpine`,
+// the tag of the newest Alpine release docker-library builds it on (python:3.12.7-alpine).
 func (a *Acaifile) BaseImage() string {
-	return "python:" + a.Python + "-alpine" + a.Alpine
+	v := a.Python
+	if a.PythonPatch != "" {
+		v = a.PythonPatch
+	}
+	return "python:" + v + "-alpine" + a.Alpine
 }
 
 // RunnerImage is the runner's base image.

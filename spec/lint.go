@@ -39,11 +39,12 @@ var (
 	RuleMissingRequirementFile = Rule{"MissingRequirementFile", "A requirement file named in the Acaifile, or one it includes (-r, -c), is not in the build context."}
 	RuleUnlockedProject        = Rule{"UnlockedProject", "The pyproject.toml is installed without a lock: every build resolves its dependencies again, so two builds may install different versions."}
 	RuleLargeExcludedDirectory = Rule{"LargeExcludedDirectory", "The build context has no .dockerignore and holds a large directory acai leaves out (a virtual environment, .git, a cache): acai does not send it, but other builds of this directory upload it."}
+	RuleUnlistedBase           = Rule{"UnlistedBase", "The Python or Alpine release is not in acai's version table: the build tries its image, and fails at the python line if the registry has none."}
 	RuleCompilesOnAlpine       = Rule{"CompilesOnAlpine", "A package has no musllinux wheel for the target, so it compiles from source in the builder: slower builds, and build packages that acai adds or that [build].apk must name."}
 )
 
 // Rules lists every rule, in the order findings are reported.
-var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase,
+var Rules = []Rule{RuleUnpinnedRequirement, RuleDevPackageAtRuntime, RuleRunsAsRoot, RuleEndOfLifeBase, RuleUnlistedBase,
 	RuleDuplicatePackage, RuleNoDepsUnpinned, RuleMissingRequirementFile, RuleCredentialsInBuildArg, RuleUnlockedProject, RuleLargeExcludedDirectory, RuleCompilesOnAlpine}
 
 // credentialNamePattern are build-arg names that hold a secret by their name.
@@ -170,7 +171,14 @@ func Lint(a *Acaifile, files map[string][]byte, now time.Time) []Finding {
 		if strings.HasPrefix(which, "Alpine") {
 			key = "alpine"
 		}
-		l.add(RuleEndOfLifeBase, key, "%s reached its end of life on %s; python:%s-alpine%s gets no more security fixes", which, eol.Format(time.DateOnly), a.Python, a.Alpine)
+		l.add(RuleEndOfLifeBase, key, "%s reached its end of life on %s; %s gets no more security fixes", which, eol.Format(time.DateOnly), a.BaseImage())
+	}
+	if u := a.UnlistedBase(); u != "" {
+		key := "python"
+		if _, ok := pythonAlpine[a.Python]; ok {
+			key = "alpine"
+		}
+		l.add(RuleUnlistedBase, key, "%s: the build tries %s and fails if the registry has no such image", u, a.BaseImage())
 	}
 	seen := map[string]Requirement{}
 	for _, r := range reqs {

@@ -125,14 +125,8 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 	if p.err != nil {
 		return nil, p.err
 	}
-	if a.Python == "" && files.PythonVersion != nil {
-		v, err := pythonFromVersionFile(files.PythonVersion)
-		if err != nil {
-			return nil, err
-		}
-		if v != "" {
-			a.Python, a.PythonFrom = v, PythonVersionFile
-		}
+	if err := a.choosePython(files); err != nil {
+		return nil, err
 	}
 	if a.Lock == "" && len(a.Requirements) == 0 && len(a.Packages) == 0 {
 		switch {
@@ -162,9 +156,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // pythonVersionLine is a .python-version entry acai can use: a CPython version, major.minor
 // with an optional patch level or pre-release ("3.12", "3.12.7", "cpython-3.12.7").
-var pythonVersionLine = regexp.MustCompile(`^(?:cpython-|python)?(3\.[0-9]+)(?:\.[0-9]+)?(?:[a-z]+[0-9]*)?(?:[+-].*)?$`)
+var pythonVersionLine = regexp.MustCompile(`^(?:cpython-|python)?(3\.[0-9]+)(\.[0-9]+)?([a-z]+[0-9]*)?(?:[+-].*)?$`)
 
-// pythonFromVersionFile is the major.minor of the first version in a .python-version file
+// pythonFromVersionFile is the first version in a .python-version file, major.minor or
+// a patch release (a build suffix is dropped; a pre-release gives its major.minor)
 // (pyenv allows several, one a line, and comments); an error names the file's line.
 func pythonFromVersionFile(data []byte) (string, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
@@ -180,13 +175,10 @@ func pythonFromVersionFile(data []byte) (string, error) {
 				Msg:  fmt.Sprintf("%q is not a CPython 3 version acai can build", entry),
 				Hint: `write a version such as 3.12 or 3.12.7 there, or set python = "3.12" in the Acaifile`}
 		}
-		if _, ok := pythonAlpine[m[1]]; !ok {
-			col := strings.Index(line, entry) + 1
-			return "", &Error{Filename: PythonVersionFile, Range: pointAt(i+1, col, len(entry)),
-				Msg:  fmt.Sprintf("Python %s (from %q) has no official python:%s-alpine image", m[1], entry, m[1]),
-				Hint: "use one of " + strings.Join(PythonVersions(), ", ") + ", or set `python` in the Acaifile"}
+		if m[3] != "" {
+			return m[1], nil // a pre-release: its minor's newest image
 		}
-		return m[1], nil
+		return m[1] + m[2], nil
 	}
 	return "", nil
 }

@@ -138,9 +138,10 @@ func TestParseErrors(t *testing.T) {
 		{"typo in table", "[build]\nindex_ulr = \"https://x\"\n", 2, 1, []string{"unknown key `index_ulr` in [build]", "`index_url`"}},
 		{"unknown far from any", "[runtime]\nzzzzzzzz = 1\n", 2, 1, []string{"valid keys in [runtime]: auto_deps, image, layout"}},
 		{"python float", "python = 3.12\n", 1, 10, []string{"`python` must be a string, not a TOML float"}},
-		{"unknown python", "\n\npython = \"3.8\"\n", 3, 10, []string{"no official python:3.8-alpine image", "3.12"}},
+		{"python not a version", "\n\npython = \"3.x\"\n", 3, 10, []string{`"3.x" is not a Python version`, "3.12.7", "3.15"}},
+		{"python 2", "python = \"2.7\"\n", 1, 10, []string{`"2.7" is not a Python version`}},
 		{"python not a version", "python = \"latest\"\n", 1, 10, []string{`python = "3.12"`}},
-		{"unknown pair", "python = \"3.12\"\nalpine = \"3.16\"\n", 2, 10, []string{"python:3.12-alpine3.16", "3.24"}},
+		{"alpine not a release", "python = \"3.12\"\nalpine = \"edge\"\n", 2, 10, []string{`"edge" is not an Alpine release`, `alpine = "3.24"`}},
 		{"requirements int", "requirements = 3\n", 1, 16, []string{"`requirements` must be a string or a list of strings, not an integer"}},
 		{"requirements outside", "requirements = [\"ok.txt\", \"../secret.txt\"]\n", 1, 27, []string{"outside the build context"}},
 		{"requirements absolute", "requirements = \"/etc/passwd\"\n", 1, 16, []string{"absolute path"}},
@@ -270,32 +271,73 @@ retries = 5
 	}
 }
 
-// .python-version picks the Python when the Acaifile does not; the Acaifile wins.
-func TestPythonVersionFile(t *testing.T) {
-	for _, c := range []struct{ file, acaifile, python, alpine string }{
-		{"3.11\n", "", "3.11", "3.24"},
-		{"# pinned by uv\n\n3.13.1\n", "", "3.13", "3.24"},
-		{"cpython-3.12.7\n3.11\n", "", "3.12", "3.24"},
-		{"3.14.0rc2", "", "3.14", "3.24"},
-		{"3.11\n", "python = \"3.13\"\n", "3.13", "3.24"},
-		{"", "", "3.12", "3.24"},
-	} {
-		a, err := ParseWithContext("Acaifile", []byte(c.acaifile), ContextFiles{PythonVersion: []byte(c.file)})
-		if err != nil {
-			t.Fatalf("%q: %v", c.file, err)
-		}
-		if a.Python != c.python || a.Alpine != c.alpine {
-			t.Errorf("%q with %q: python %s alpine %s, want %s %s", c.file, c.acaifile, a.Python, a.Alpine, c.python, c.alpine)
-		}
+// The Python comes from the Acaifile, else .python-version, else the project's
+// requires-python (the newest known Python it accepts), else acai's default; a patch
+// release or an unlisted Python selects its python:VERSION-alpine tag.
+func TestWhereThePythonComesFrom(t *testing.T) {
+	pyproject := func(rp string) []byte {
+		return []byte("[project]\nname = \"app\"\nversion = \"1\"\nrequires-python = \"" + rp + "\"\n")
 	}
-	for _, c := range []struct{ file, want string }{
-		{"\n3.8.10\n", ".python-version:2:1: Python 3.8 (from \"3.8.10\") has no official python:3.8-alpine image"},
-		{"  pypy3.10-7.3.17\n", ".python-version:1:3: \"pypy3.10-7.3.17\" is not a CPython 3 version"},
-		{"system\n", "not a CPython 3 version"},
+	for _, c := range []struct {
+		name, acaifile, versionFile string
+		pyproject                   []byte
+		base, from, unlisted        string
+	}{
+		{"default", "", "", nil, "python:3.12-alpine3.24", PythonFromDefault, ""},
+		{"acaifile", "python = \"3.13\"\n", "3.11\n", pyproject(">=3.14"), "python:3.13-alpine3.24", "", ""},
+		{"acaifile 3.15", "python = \"3.15\"\n", "", nil, "python:3.15-alpine3.24", "", ""},
+		{"acaifile patch", "python = \"3.12.7\"\n", "", nil, "python:3.12.7-alpine", "", ""},
+		{"acaifile patch and alpine", "python = \"3.12.7\"\nalpine = \"3.20\"\n", "", nil, "python:3.12.7-alpine3.20", "", ""},
+		{"acaifile unlisted python", "python = \"3.16\"\n", "", nil, "python:3.16-alpine", "", "Python 3.16 is not in acai's version table"},
+		{"acaifile unlisted pairing", "python = \"3.12\"\nalpine = \"3.25\"\n", "", nil, "python:3.12-alpine3.25", "", "Python 3.12 is not listed with Alpine 3.25"},
+		{"version file", "", "3.11\n", pyproject(">=3.14"), "python:3.11-alpine3.24", PythonFromVersionFile, ""},
+		{"version file patch", "", "# pinned by uv\n\n3.15.1\n", nil, "python:3.15.1-alpine", PythonFromVersionFile, ""},
+		{"version file cpython-", "", "cpython-3.12.7\n3.11\n", nil, "python:3.12.7-alpine", PythonFromVersionFile, ""},
+		{"version file pre-release", "", "3.14.0rc2", nil, "python:3.14-alpine3.24", PythonFromVersionFile, ""},
+		{"version file unlisted", "", "\n3.8.10\n", nil, "python:3.8.10-alpine", PythonFromVersionFile, "Python 3.8 is not in acai's version table"},
+		{"requires-python lower bound", "", "", pyproject(">=3.13"), "python:3.15-alpine3.24", `pyproject.toml requires-python ">=3.13"`, ""},
+		{"requires-python range", "", "", pyproject(">=3.10,<3.13"), "python:3.12-alpine3.24", `pyproject.toml requires-python ">=3.10,<3.13"`, ""},
+		{"requires-python patch bound", "", "", pyproject(">=3.11.4, <3.12"), "python:3.11-alpine3.24", `pyproject.toml requires-python ">=3.11.4, <3.12"`, ""},
+		{"requires-python wildcard", "", "", pyproject("==3.13.*"), "python:3.13-alpine3.24", `pyproject.toml requires-python "==3.13.*"`, ""},
+		{"requires-python compatible", "", "", pyproject("~=3.11"), "python:3.15-alpine3.24", `pyproject.toml requires-python "~=3.11"`, ""},
+		{"requires-python excluded", "", "", pyproject(">=3.14,!=3.15.*"), "python:3.14-alpine3.24", `pyproject.toml requires-python ">=3.14,!=3.15.*"`, ""},
+		{"requires-python upper inclusive", "", "", pyproject("<=3.12"), "python:3.12-alpine3.24", `pyproject.toml requires-python "<=3.12"`, ""},
 	} {
-		_, err := ParseWithContext("Acaifile", nil, ContextFiles{PythonVersion: []byte(c.file)})
+		t.Run(c.name, func(t *testing.T) {
+			files := ContextFiles{Pyproject: c.pyproject}
+			if c.versionFile != "" {
+				files.PythonVersion = []byte(c.versionFile)
+			}
+			a, err := ParseWithContext("Acaifile", []byte(c.acaifile), files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.BaseImage() != c.base || a.PythonFrom != c.from {
+				t.Errorf("base %s from %q, want %s from %q", a.BaseImage(), a.PythonFrom, c.base, c.from)
+			}
+			if u := a.UnlistedBase(); (c.unlisted == "") != (u == "") || !strings.Contains(u, c.unlisted) {
+				t.Errorf("UnlistedBase() = %q, want %q", u, c.unlisted)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, versionFile string
+		pyproject         []byte
+		want              string
+	}{
+		{"pypy", "  pypy3.10-7.3.17\n", nil, `.python-version:1:3: "pypy3.10-7.3.17" is not a CPython 3 version`},
+		{"system", "system\n", nil, "not a CPython 3 version"},
+		{"requires-python accepts none", "", pyproject(">=4"), `pyproject.toml:4:1: requires-python ">=4" accepts none of the Pythons acai knows (3.9,`},
+		{"requires-python unreadable", "", pyproject(">= three"), `pyproject.toml:4:1: requires-python ">= three": ">= three" is not a version specifier`},
+		{"requires-python bad wildcard", "", pyproject(">=3.*"), `a .* wildcard goes with == or != only`},
+	} {
+		files := ContextFiles{Pyproject: c.pyproject}
+		if c.versionFile != "" {
+			files.PythonVersion = []byte(c.versionFile)
+		}
+		_, err := ParseWithContext("Acaifile", nil, files)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %v, want %q", c.file, err, c.want)
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
 }

@@ -21,8 +21,12 @@ func Schema() []byte {
 	s["title"] = "Acaifile"
 	s["description"] = "acai: a slim Alpine Python image from a short TOML file (https://github.com/acai-build/acai)."
 	props := s["properties"].(map[string]any)
-	props["python"].(map[string]any)["enum"] = PythonVersions()
-	props["alpine"].(map[string]any)["enum"] = allAlpineReleases()
+	// Versions the table does not list are tried against the registry: the schema checks
+	// their form and offers the listed ones.
+	props["python"].(map[string]any)["pattern"] = pythonVersionPattern.String()
+	props["python"].(map[string]any)["examples"] = PythonVersions()
+	props["alpine"].(map[string]any)["pattern"] = alpineVersionPattern.String()
+	props["alpine"].(map[string]any)["examples"] = allAlpineReleases()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

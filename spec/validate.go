@@ -19,7 +19,6 @@ var (
 	apkPattern     = regexp.MustCompile(`^((so|cmd|pc|py3):)?[A-Za-z0-9][A-Za-z0-9+._-]*(([<>]?=|~|>|<)[A-Za-z0-9._-]+)?$`)
 	envKeyPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	userPattern    = regexp.MustCompile(`^([a-z_][a-z0-9_-]{0,31}|[0-9]+(:[0-9]+)?)$`)
-	versionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	imagePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`)
 )
 
@@ -98,29 +97,6 @@ func (a *Acaifile) validate(contextRead bool) error {
 	}
 	a.fillDefaults()
 	return nil
-}
-
-func (a *Acaifile) validateVersions(v *parser) {
-	if a.Python == "" {
-		a.Python = DefaultPython
-	}
-	alpines, ok := pythonAlpine[a.Python]
-	if !ok {
-		hint := "use one of " + strings.Join(PythonVersions(), ", ")
-		if !versionPattern.MatchString(a.Python) {
-			hint = `write the minor version as a string, e.g. python = "3.12"; ` + hint
-		}
-		v.fail("python", hint, "there is no official python:%s-alpine image", a.Python)
-		return
-	}
-	if a.Alpine == "" {
-		a.Alpine = alpines[len(alpines)-1]
-		return
-	}
-	if !slices.Contains(alpines, a.Alpine) {
-		v.fail("alpine", "Python "+a.Python+" images exist for Alpine "+strings.Join(alpines, ", "),
-			"there is no official python:%s-alpine%s image", a.Python, a.Alpine)
-	}
 }
 
 func (p *parser) lock(a *Acaifile, contextRead bool) {

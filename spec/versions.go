@@ -1,36 +1,54 @@
 package spec
 
 import (
+	"bytes"
 	_ "embed"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
-// The official python:X-alpineY image tags and the end of upstream support of each
-// Python and Alpine release. This is the one place to update when new images appear
-// (docker-library/python adds each Alpine release, e.g. 3.23 in 2025-12, 3.24 in 2026-06;
-// older tags stay pullable).
-// Alpine lists are oldest first; the last one is the default pairing.
-var pythonAlpine = map[string][]string{
-	"3.9":  {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"},
-	"3.10": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
-	"3.11": {"3.17", "3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
-	"3.12": {"3.18", "3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
-	"3.13": {"3.19", "3.20", "3.21", "3.22", "3.23", "3.24"},
-	"3.14": {"3.21", "3.22", "3.23", "3.24"},
+// versionTable is spec/pythons.toml: the Python releases with official
+// python:X-alpineY images, their Alpine pairings and the end of support of each.
+type versionTable struct {
+	Default string `toml:"default"`
+	Python  map[string]struct {
+		Alpine    []string       `toml:"alpine"`
+		EndOfLife toml.LocalDate `toml:"end_of_life"`
+	} `toml:"python"`
+	Alpine map[string]struct {
+		EndOfLife toml.LocalDate `toml:"end_of_life"`
+	} `toml:"alpine"`
 }
 
-var pythonEndOfLife = map[string]string{
-	"3.9": "2025-10-31", "3.10": "2026-10-31", "3.11": "2027-10-31",
-	"3.12": "2028-10-31", "3.13": "2029-10-31", "3.14": "2030-10-31",
-}
+//go:embed pythons.toml
+var pythonsTOML []byte
 
-var alpineEndOfLife = map[string]string{
-	"3.17": "2024-11-22", "3.18": "2025-05-09", "3.19": "2025-11-01",
-	"3.20": "2026-04-01", "3.21": "2026-11-01", "3.22": "2027-05-01",
-	"3.23": "2027-11-01", "3.24": "2028-05-01",
+var (
+	// pythonAlpine: each known Python's Alpine releases, oldest first (the last is the default).
+	pythonAlpine = map[string][]string{}
+	// pythonEndOfLife and alpineEndOfLife: the end of upstream support, YYYY-MM-DD.
+	pythonEndOfLife = map[string]string{}
+	alpineEndOfLife = map[string]string{}
+	// DefaultPython is the Python version used when neither the Acaifile nor the project names one.
+	DefaultPython string
+)
+
+func init() {
+	var t versionTable
+	if err := toml.NewDecoder(bytes.NewReader(pythonsTOML)).DisallowUnknownFields().Decode(&t); err != nil {
+		panic("spec/pythons.toml: " + err.Error())
+	}
+	DefaultPython = t.Default
+	for v, p := range t.Python {
+		pythonAlpine[v], pythonEndOfLife[v] = p.Alpine, p.EndOfLife.String()
+	}
+	for v, a := range t.Alpine {
+		alpineEndOfLife[v] = a.EndOfLife.String()
+	}
 }
 
 // UVRequirements pins the uv that acai runs (the resolver, and the default installer):
@@ -59,9 +77,6 @@ func uvVersion(reqs []byte) string {
 	panic("spec/uv-wheels.txt pins no uv==VERSION")
 }
 
-// DefaultPython is the Python version used when the Acaifile names none.
-const DefaultPython = "3.12"
-
 // PythonVersions lists the known Python versions, oldest first.
 func PythonVersions() []string {
 	vs := make([]string, 0, len(pythonAlpine))
@@ -76,11 +91,11 @@ func PythonVersions() []string {
 func AlpineReleases(python string) []string { return pythonAlpine[python] }
 
 // EndOfLife returns the earlier end of support of the Python and Alpine releases, and
-// which of the two it is.
+// which of the two it is; zero when the table knows neither.
 func EndOfLife(python, alpine string) (time.Time, string) {
 	p, _ := time.Parse(time.DateOnly, pythonEndOfLife[python])
 	a, _ := time.Parse(time.DateOnly, alpineEndOfLife[alpine])
-	if a.Before(p) {
+	if !a.IsZero() && (p.IsZero() || a.Before(p)) { // zero: not in the table
 		return a, "Alpine " + alpine
 	}
 	return p, "Python " + python

@@ -79,7 +79,15 @@ func (b *Bed) StandinBuild(dir, filename string) Build {
 		name = "Acaifile"
 	}
 	if dt, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-		if a, err := spec.Parse(name, dt); err == nil {
+		// With the context's files, as the frontend parses it: .python-version and
+		// requires-python choose the Python when the Acaifile does not.
+		files := spec.ContextFilesFrom(func(f string) ([]byte, bool) {
+			data, err := os.ReadFile(filepath.Join(dir, f))
+			return data, err == nil
+		})
+		if a, err := spec.ParseWithContext(name, dt, files); err == nil {
+			base = a.BaseImage()
+		} else if a, err := spec.Parse(name, dt); err == nil {
 			base = a.BaseImage()
 		}
 	}
