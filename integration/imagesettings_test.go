@@ -22,11 +22,12 @@ start_interval = "500ms"
 retries = 5
 `, map[string]string{".python-version": "# pyenv local\n3.11.9\n", "index.html": "ok\n"})
 	o := standinBuild(t, dir)
-	// Only python:3.11-alpine3.24, the image .python-version leads to, has a stand-in:
-	// had acai picked another, its base image would not resolve and the build would fail.
-	o.Contexts = bed.StandinFor("python:3.11-alpine3.24")
+	// Only python:3.11.9-alpine, the patch release's image .python-version leads to, has
+	// a stand-in: had acai picked another, its base image would not resolve and the build
+	// would fail.
+	o.Contexts = bed.StandinFor("python:3.11.9-alpine")
 	res := mustBuild(t, bed.BuildInProcess, o)
-	wantContains(t, "progress", res.Log, "[context python:3.11-alpine3.24] load metadata")
+	wantContains(t, "progress", res.Log, "[context python:3.11.9-alpine] load metadata")
 
 	cfg := res.Config.Config
 	wantEqual(t, "StopSignal", cfg.StopSignal, "SIGINT")
@@ -68,10 +69,10 @@ func TestHealthcheckNoneAndBadPythonVersionFile(t *testing.T) {
 	}
 
 	bad := project(t, bed.WithSyntax("# syntax=acai/frontend\nentrypoint = [\"python\"]\n"), map[string]string{".python-version": "3.12\n"})
-	setFile(t, bad, ".python-version", "\n3.8.18\n")
+	setFile(t, bad, ".python-version", "\npypy3.10-7.3.17\n")
 	res, err := bed.BuildWithBuildctl(testContext(t), standinBuild(t, bad))
 	if err == nil {
-		t.Fatal("a .python-version naming Python 3.8 built")
+		t.Fatal("a .python-version naming PyPy built")
 	}
-	wantContains(t, "buildctl output", res.Log, ".python-version:2:1: Python 3.8 (from \"3.8.18\") has no official python:3.8-alpine image", ">>> 3.8.18")
+	wantContains(t, "buildctl output", res.Log, `.python-version:2:1: "pypy3.10-7.3.17" is not a CPython 3 version acai can build`, ">>> pypy3.10-7.3.17")
 }
