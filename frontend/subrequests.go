@@ -153,15 +153,15 @@ var planRequest = subrequests.Request{
 
 // platformPlan is one platform's entry of --call plan's JSON.
 type platformPlan struct {
-	Platform string     `json:"platform"`
+	Platform string `json:"platform"`
 	// Base is the official image the stages start from; PythonFrom says where its
 	// Python version came from when the Acaifile does not set it.
-	Base       string `json:"base"`
-	PythonFrom string `json:"python_from,omitempty"`
-	Resolved bool       `json:"resolved"` // false: acai cannot resolve this build ahead
-	Plan     *plan.Plan `json:"plan,omitempty"`
-	Builder  []string   `json:"builder_apk"`
-	Runner   []string   `json:"runner_apk"`
+	Base       string     `json:"base"`
+	PythonFrom string     `json:"python_from,omitempty"`
+	Resolved   bool       `json:"resolved"` // false: acai cannot resolve this build ahead
+	Plan       *plan.Plan `json:"plan,omitempty"`
+	Builder    []string   `json:"builder_apk"`
+	Runner     []string   `json:"runner_apk"`
 	// Layers is how the installed dependencies are layered, and why.
 	Layers string `json:"dependency_layers"`
 	// Slim is what slimming removes from the installed packages ([runtime] slim).

@@ -225,7 +225,7 @@ requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
 `,
 		"packages/wordlib/src/wordlib/__init__.py": "WORD = 'workspace'\n",
-		".python-version": "3.12\n",
+		".python-version":                          "3.12\n",
 	})
 	uvRun(t, dir, "lock")
 	o := standinBuild(t, dir)

@@ -16,10 +16,10 @@ var (
 	// PEP 508: a project name, optional extras, then a version specifier, URL or markers.
 	requirementPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\s*(\[[A-Za-z0-9._,\s-]*\])?\s*(([<>=!~]=?|===)\s*[A-Za-z0-9*][^\s,;]*(\s*,\s*([<>=!~]=?|===)\s*[A-Za-z0-9*][^\s,;]*)*|@\s*\S+)?\s*(;.*)?$`)
 	// Alpine package names, optionally with a constraint or a so:/cmd:/pc: provider prefix.
-	apkPattern     = regexp.MustCompile(`^((so|cmd|pc|py3):)?[A-Za-z0-9][A-Za-z0-9+._-]*(([<>]?=|~|>|<)[A-Za-z0-9._-]+)?$`)
-	envKeyPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	userPattern    = regexp.MustCompile(`^([a-z_][a-z0-9_-]{0,31}|[0-9]+(:[0-9]+)?)$`)
-	imagePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`)
+	apkPattern    = regexp.MustCompile(`^((so|cmd|pc|py3):)?[A-Za-z0-9][A-Za-z0-9+._-]*(([<>]?=|~|>|<)[A-Za-z0-9._-]+)?$`)
+	envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	userPattern   = regexp.MustCompile(`^([a-z_][a-z0-9_-]{0,31}|[0-9]+(:[0-9]+)?)$`)
+	imagePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`)
 )
 
 func isNumericUser(u string) bool {
