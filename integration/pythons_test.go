@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acai-build/acai/integration/testbed"
 )
 
 // Every Python that has an official Alpine image, from the day it ships: acai's version
@@ -70,5 +73,72 @@ func TestPythonFromTheProject(t *testing.T) {
 			res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 			wantContains(t, "output", run(t, res.Image), "from the project")
 		})
+	}
+}
+
+// python315 is a build of dir on the CPython 3.15 stand-in (Debian unstable's CPython
+// 3.15.2; no Alpine) for base, the image the Acaifile leads to.
+func python315(t *testing.T, dir, base string) testbed.Build {
+	t.Helper()
+	o := standinBuild(t, dir)
+	if _, ok := o.Contexts[base]; !ok {
+		t.Fatalf("the build's base image is not %s: %v", base, o.Contexts)
+	}
+	o.Contexts = bed.StandinFor(base)
+	o.Contexts[base] = "docker-image://" + bed.Python315Standin
+	return o
+}
+
+// The Lambda example on Python 3.15, the day its images ship: python = "3.15" (listed,
+// so no warning), resolved for CPython 3.15's musllinux wheels, installed from real cp315
+// wheels and run by a real CPython 3.15, whose handler answers as on 3.12. numpy is
+// 2.5.5 here: the example's 2.4.6 publishes no cp315 wheel; the rest of its pins do.
+func TestLambdaExampleOnPython315(t *testing.T) {
+	t.Parallel()
+	dir := example(t, "lambda")
+	acaifile := readHostFile(t, filepath.Join(dir, "Acaifile"))
+	reqs := readHostFile(t, filepath.Join(dir, "requirements.txt"))
+	if !strings.Contains(acaifile, "python = \"3.12\"\n") || !strings.Contains(reqs, "numpy==2.4.6\n") {
+		t.Fatalf("the Lambda example no longer pins python 3.12 and numpy 2.4.6: update this test")
+	}
+	setFile(t, dir, "Acaifile", strings.Replace(acaifile, "python = \"3.12\"", "python = \"3.15\"", 1))
+	setFile(t, dir, "requirements.txt", strings.Replace(reqs, "numpy==2.4.6", "numpy==2.5.5", 1))
+	res := mustBuild(t, bed.BuildInProcess, python315(t, dir, "python:3.15-alpine3.24"))
+	wantContains(t, "progress", res.Log, "[resolve] resolve -r requirements.txt for musllinux_1_2_x86_64, CPython 3.15")
+	if w := strings.Join(res.Warnings, "\n"); strings.Contains(w, "UnlistedBase") {
+		t.Errorf("Python 3.15 is listed, yet: %s", w)
+	}
+	for _, so := range []string{"/var/task/numpy/_core/_multiarray_umath.cpython-315-x86_64-linux-gnu.so", "/var/task/pyarrow/lib.cpython-315-x86_64-linux-gnu.so"} {
+		if !res.Exists(so) {
+			t.Errorf("%s: not installed (cp315 wheels)", so)
+		}
+	}
+	wantContains(t, "Python in the image", execIn(t, res.Image, "python", "-c", "import sys, numpy; print(sys.version.split()[0], numpy.__version__)"), "3.15.2 2.5.5")
+	reply := invokeLambda(t, res, map[string]any{"records": []map[string]any{
+		{"city": "Paris", "sales": 3}, {"city": "Lyon", "sales": 5}, {"city": "Paris", "sales": 4},
+	}})
+	wantContains(t, "response", reply, `"rows": 3`, `"sales_by_city": {"Lyon": 5, "Paris": 7}`)
+}
+
+// A uv.lock project whose pyproject.toml says requires-python = ">=3.11", with no
+// .python-version and no `python`: acai picks 3.15, the newest listed Python it
+// accepts, and installs the lock there: numpy (locked for Python >= 3.15 only, its cp315
+// wheels) is installed and imported by CPython 3.15. The lock is made on the host (its
+// CPython 3.11) with the pinned uv against the loopback index.
+func TestUVLockProjectOnPython315(t *testing.T) {
+	t.Parallel()
+	dir := project(t, "lock = \"uv.lock\"\nentrypoint = [\"python\", \"-c\", \"import sys, numpy, cowsay; print(sys.version.split()[0], numpy.__version__, int(numpy.ones(3).sum()))\"]\n",
+		map[string]string{"pyproject.toml": `[project]
+name = "numbers"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["cowsay==6.1", "numpy==2.5.5; python_version >= '3.15'"]
+`})
+	uvRun(t, dir, "lock")
+	res := mustBuild(t, bed.BuildInProcess, python315(t, dir, "python:3.15-alpine3.24"))
+	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)")
+	wantContains(t, "output", run(t, res.Image), "3.15.2 2.5.5 3")
+	if !res.Exists("/opt/venv/lib/python3.15/site-packages/numpy/_core/_multiarray_umath.cpython-315-x86_64-linux-gnu.so") {
+		t.Errorf("numpy's cp315 extension is not in the venv")
 	}
 }

@@ -38,10 +38,13 @@ type Bed struct {
 	// Image references in the loopback registry.
 	RunnerStandin  string // stands in for python:X-alpineY
 	BuilderStandin string // stands in for a prebuilt ACAI builder
-	SBOMScanner    string // the SBOM scanner image (--attest type=sbom): syft, in place of docker/buildkit-syft-scanner
-	UVStandin      string // stands in for the official uv image (spec.UVImage)
-	UVBinary       string // that uv, on the host: tests lock projects with it
-	Frontend       string // the acai frontend image
+	// Python315Standin stands in for python:3.15-alpine*: the runner with a real CPython
+	// 3.15 (Debian unstable's), on which real cp315 wheels install and run.
+	Python315Standin string
+	SBOMScanner      string // the SBOM scanner image (--attest type=sbom): syft, in place of docker/buildkit-syft-scanner
+	UVStandin        string // stands in for the official uv image (spec.UVImage)
+	UVBinary         string // that uv, on the host: tests lock projects with it
+	Frontend         string // the acai frontend image
 	// FrontendBinarySize is the size of the frontend's binary, the image's one file.
 	FrontendBinarySize int64
 
@@ -130,7 +133,7 @@ func (b *Bed) checkPrerequisites() error {
 	var missing []string
 	files := []string{"bin/buildkitd", "bin/buildctl", "standins/runner.tar"}
 	if b.scope == Everything {
-		files = append(files, "standins/builder.tar", "standins/runner-arm64.tar", "bin/syft")
+		files = append(files, "standins/builder.tar", "standins/runner-arm64.tar", "standins/runner-py315.tar", "bin/syft")
 	}
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(b.Cache, f)); err != nil {

@@ -44,12 +44,14 @@ const standinDiffers = "Debian bookworm standing in for python:X-alpineY; NOT Al
 // pushStandins pushes the Debian rootfs tarballs made by hack/setup as one-layer images.
 func (b *Bed) pushStandins(ctx context.Context) error {
 	for _, s := range []struct {
-		kind string
-		ref  *string
-		what string
+		kind, tag string
+		ref       *string
+		what      string
 	}{
-		{"runner", &b.RunnerStandin, standinDiffers},
-		{"builder", &b.BuilderStandin, "ACAI builder stand-in: the runner stand-in + gcc, g++, make, libyaml-dev, scanelf. " + standinDiffers},
+		{"runner", "bookworm", &b.RunnerStandin, standinDiffers},
+		{"builder", "bookworm", &b.BuilderStandin, "ACAI builder stand-in: the runner stand-in + gcc, g++, make, libyaml-dev, scanelf. " + standinDiffers},
+		{"runner-py315", "unstable", &b.Python315Standin, "Python 3.15 stand-in: Debian unstable with its CPython 3.15.2 as python3 and python, pip from PyPI, scanelf; " +
+			"the apk shim installs from Debian unstable. Otherwise as the runner stand-in: " + standinDiffers},
 	} {
 		layerFile, err := b.compressedLayer(filepath.Join(b.Cache, "standins", s.kind+".tar"))
 		if err != nil {
@@ -59,7 +61,7 @@ func (b *Bed) pushStandins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		img, ref, err := b.pushImage(ctx, empty.Image, layer, "acai-standin/"+s.kind+":bookworm", func(cfg *v1.ConfigFile) {
+		img, ref, err := b.pushImage(ctx, empty.Image, layer, "acai-standin/"+s.kind+":"+s.tag, func(cfg *v1.ConfigFile) {
 			cfg.OS, cfg.Architecture = "linux", "amd64"
 			cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
 			cfg.Config.Cmd = []string{"python3"}
