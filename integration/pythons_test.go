@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/acai-build/acai/integration/testbed"
+	"github.com/acai-build/acai/spec"
 )
 
 // Every Python that has an official Alpine image, from the day it ships: acai's version
@@ -40,38 +41,59 @@ func TestPythonTheTableDoesNotListIsTried(t *testing.T) {
 		"use a version whose image exists, e.g. python:3.15-alpine3.24 or python:3.14-alpine3.24", `>>> python = "3.17"`)
 }
 
-// Without `python`, the project chooses, as uv does: a .python-version's patch release
-// selects that release's image (python:3.15.1-alpine); without one, requires-python
-// selects the newest listed Python it accepts (">=3.13": 3.15). --call plan says which
-// image and where its version came from, the resolution is for that Python, and a build
-// uses that image: only it has a stand-in, so any other would not resolve.
-func TestPythonFromTheProject(t *testing.T) {
+// The Python comes from the Acaifile, else the project, as uv chooses: python = "3.12.7"
+// (a patch release) selects that release's image, python:3.12.7-alpine; without it, a
+// .python-version's patch release does the same (python:3.15.1-alpine); without one,
+// requires-python selects the newest listed Python it accepts (">=3.13": 3.15). --call
+// plan says which image and where its version came from, the resolution is for that
+// Python, and a build uses that image: only it has a stand-in, so any other would not
+// resolve.
+func TestWhereThePythonComesFrom(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		name   string
-		files  map[string]string
-		base   string
-		from   string
-		python string
+		name     string
+		acaifile string
+		files    map[string]string
+		base     string
+		from     string
+		python   string
 	}{
-		{".python-version", map[string]string{".python-version": "3.15.1\n"}, "python:3.15.1-alpine", ".python-version", "3.15"},
-		{"requires-python", map[string]string{"pyproject.toml": "[project]\nname = \"app\"\nversion = \"1.0\"\nrequires-python = \">=3.13\"\n"},
-			"python:3.15-alpine3.24", `pyproject.toml requires-python ">=3.13"`, "3.15"},
+		{"Acaifile patch release", "python = \"3.12.7\"\n", nil, "python:3.12.7-alpine", "", "3.12"},
+		{".python-version", "", map[string]string{".python-version": "3.15.1\n"}, "python:3.15.1-alpine", " (python from .python-version)", "3.15"},
+		{"requires-python", "", map[string]string{"pyproject.toml": "[project]\nname = \"app\"\nversion = \"1.0\"\nrequires-python = \">=3.13\"\n"},
+			"python:3.15-alpine3.24", ` (python from pyproject.toml requires-python ">=3.13")`, "3.15"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := project(t, "packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"from the project\"]\n", c.files)
+			t.Parallel()
+			dir := project(t, c.acaifile+"packages = [\"cowsay==6.1\"]\nentrypoint = [\"cowsay\", \"-t\", \"python chosen\"]\n", c.files)
 			o := standinBuild(t, dir)
 			if _, ok := o.Contexts[c.base]; !ok || len(o.Contexts) != 1 {
 				t.Fatalf("the test bed's stand-in stands for %v, want %s", o.Contexts, c.base)
 			}
 			o.Opts = map[string]string{"requestid": "frontend.plan"}
 			res := mustBuild(t, bed.BuildInProcess, o)
-			wantContains(t, "plan", res.Response["result.txt"], "base: "+c.base+" (python from "+c.from+")",
+			wantContains(t, "plan", res.Response["result.txt"], "base: "+c.base+c.from+"\n",
 				"resolved for musllinux_1_2_x86_64, CPython "+c.python)
 			wantContains(t, "plan JSON", res.Response["result.json"], `"base": "`+c.base+`"`)
 
 			res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
-			wantContains(t, "output", run(t, res.Image), "from the project")
+			wantContains(t, "output", run(t, res.Image), "python chosen")
+		})
+	}
+}
+
+// The uv acai runs resolves for every Python the version table lists, from 3.9 to the
+// newest: --call plan of a set with a pure-Python package, for each.
+func TestUVResolvesForEveryListedPython(t *testing.T) {
+	t.Parallel()
+	for _, python := range spec.PythonVersions() {
+		t.Run(python, func(t *testing.T) {
+			t.Parallel()
+			dir := project(t, "python = \""+python+"\"\npackages = [\"cowsay==6.1\"]\n", nil)
+			o := standinBuild(t, dir)
+			o.Opts = map[string]string{"requestid": "frontend.plan"}
+			res := mustBuild(t, bed.BuildInProcess, o)
+			wantContains(t, "plan", res.Response["result.txt"], "resolved for musllinux_1_2_x86_64, CPython "+python, "cowsay   6.1")
 		})
 	}
 }
