@@ -110,9 +110,12 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	if err := files.readWorkspace(ctx, bc, a); err != nil {
 		return nil, nil, nil, err
 	}
-	if a.LockKind() == spec.LockPylock {
+	switch a.LockKind() {
+	case spec.LockPylock:
 		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
 		files.lockHashedRequirements, _ = spec.PylockIndexRequirements(files.data[a.Lock])
+	case spec.LockUV: // its package layers' lines; the one install exports the lock in the build
+		files.lockHashedRequirements = spec.UVLockHashedRequirements(files.data[a.Lock])
 	}
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
@@ -250,7 +253,7 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
 		installs := conv.crossInstalls(cmds)
-		out[i], notes[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: compilingText(installs, conv.plan)}
+		out[i], notes[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: conv.compilingText(installs)}
 	}
 	return ps, out, notes, nil
 }
@@ -437,7 +440,7 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	// Where the installs compile nothing (each source build's wheel comes from its own
 	// stage), the builder needs nothing but [build].apk.
 	packages, why := slices.Clone(c.spec.Build.APK), ""
-	if compilesInInstall(cmds, c.plan) {
+	if c.installsCompile(cmds) {
 		packages, why = plannedPackages(c.spec, c.plan)
 	}
 	return steps.addBuildPackages(base, packages, why), nil

@@ -50,11 +50,9 @@ func (c *converter) packageLayersOff(cmds []command) string {
 		case cmd.project == nil && c.hashChecked(cmd.inputs):
 			return "a requirement file pins hashes of its own"
 		case cmd.locked && lines == nil:
-			// A package's step checks the lock's own hashes (lockLines): a uv.lock is
-			// exported in the build, so acai has no line of its own per package.
-			return "a " + c.spec.LockKind() + " installs as one layer"
-		case cmd.project != nil:
-			return "a local project installs as one layer"
+			// A package's step checks the lock's own hashes (lockLines): a lock without
+			// them has no line of its own per package.
+			return "a " + c.spec.LockKind() + " without index hashes installs as one layer"
 		}
 	}
 	for _, p := range c.plan.Packages {
@@ -80,17 +78,21 @@ func (c *converter) layering(cmds []command) string {
 	if c.spec.Runtime.Layout == spec.LayoutVenv {
 		n++
 	}
+	if len(projectInstalls(cmds)) > 0 {
+		n++ // the local project, on top
+	}
 	return fmt.Sprintf("one per package: %d layers (max_layers %d)", n, c.spec.Runtime.MaxLayers)
 }
 
 // lockLines are the hash-pinned requirement line of each package of the Acaifile's lock,
 // by normalized name: what its package layers install, checked against the lock's own
-// hashes. nil without a lock, and for a uv.lock (exported in the build) or a pylock.toml
-// of files from elsewhere than an index.
+// hashes. A lock that holds two versions of a package (a uv.lock's forks) gives the
+// line of the version the plan resolved. nil without a lock, and for a pylock.toml of
+// files from elsewhere than an index.
 func (c *converter) lockLines() map[string]string {
 	var reqs []byte
 	switch c.spec.LockKind() {
-	case spec.LockPylock:
+	case spec.LockPylock, spec.LockUV:
 		reqs = c.project.LockHashedRequirements
 	case spec.LockPoetry:
 		reqs = c.project.LockRequirements
@@ -98,15 +100,26 @@ func (c *converter) lockLines() map[string]string {
 	if reqs == nil {
 		return nil
 	}
+	resolved := map[string]string{}
+	if c.plan != nil {
+		for _, p := range c.plan.Packages {
+			resolved[p.Name] = p.Version
+		}
+	}
 	out := map[string]string{}
 	// A line continues after a trailing backslash (a poetry export's hashes).
 	for _, line := range strings.Split(strings.ReplaceAll(string(reqs), "\\\n", " "), "\n") {
 		line = strings.Join(strings.Fields(line), " ")
-		name, _, ok := strings.Cut(line, "==")
+		name, rest, ok := strings.Cut(line, "==")
 		if !ok || strings.HasPrefix(line, "#") {
 			continue
 		}
-		out[spec.NormalizeName(strings.TrimSpace(name))] = line
+		name = spec.NormalizeName(strings.TrimSpace(name))
+		version := strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ';' })
+		if v, ok := resolved[name]; ok && len(version) > 0 && version[0] != v {
+			continue // another fork's version
+		}
+		out[name] = line
 	}
 	return out
 }
@@ -183,14 +196,23 @@ func layerGroups(pkgs []plan.Package, max int) [][]plan.Package {
 	return slices.DeleteFunc(buckets, func(g []plan.Package) bool { return len(g) == 0 })
 }
 
+// compilesInLayer reports whether pkg, of layer group g, compiles in its layer's step
+// rather than coming as the wheel its own stage built (wheels.go): a lock's package that
+// shares its layer with others, whose step checks the lock's hashes, which that wheel
+// does not have. Alone in its layer, it installs its wheel, as any compiled package.
+func compilesInLayer(g []plan.Package, pkg plan.Package, lines map[string]string) bool {
+	_, locked := lines[pkg.Name]
+	return pkg.Compiles() && locked && len(g) > 1
+}
+
 // layerName is a package layer's progress name and image history entry. A package that
 // compiles installs its wheel from its wheel stage, or builds in the step from its line
-// of a lock (lines).
+// of a lock (compilesInLayer).
 func layerName(g []plan.Package, lines map[string]string) string {
 	names := make([]string, len(g))
 	for i, p := range g {
 		names[i] = p.String()
-		if _, locked := lines[p.Name]; p.Compiles() && locked {
+		if compilesInLayer(g, p, lines) {
 			names[i] += " (builds from source)"
 		} else if p.Compiles() {
 			names[i] += " (its wheel, compiled from source)"
@@ -204,7 +226,8 @@ func layerName(g []plan.Package, lines map[string]string) string {
 // the one install would. A lock's package installs by its line of the lock (lines),
 // checked against the lock's hashes. Other packages have no hashes: the resolver's are
 // those of the target's files, which the test bed's glibc stand-in does not install, and
-// a requirement file that pins its own installs as one layer (packageLayersOff).
+// a requirement file that pins its own installs as one layer (packageLayersOff). A
+// compiled package installs the wheel its own stage built, but where compilesInLayer.
 func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[string]string) command {
 	cmd := requirementsCommand(a, nil, nil)
 	var reqs strings.Builder
@@ -212,7 +235,7 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	for _, pkg := range g {
 		line, ok := lines[pkg.Name]
 		switch {
-		case pkg.Compiles() && !ok:
+		case pkg.Compiles() && !compilesInLayer(g, pkg, lines):
 			// Its wheel, compiled in its own stage (wheels.go), is on the command line.
 			cmd.wheels = append(cmd.wheels, pkg.Name)
 			continue
@@ -223,9 +246,12 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 		}
 		reqs.WriteString(line + "\n")
 	}
-	cmd.args = append(cmd.args, "--no-deps", "-r", path.Join(requirementsMount, layerRequirementsFile))
-	if lines != nil {
-		cmd.args = append(cmd.args, "--require-hashes")
+	cmd.args = append(cmd.args, "--no-deps")
+	if reqs.Len() > 0 {
+		cmd.args = append(cmd.args, "-r", path.Join(requirementsMount, layerRequirementsFile))
+		if lines != nil {
+			cmd.args = append(cmd.args, "--require-hashes")
+		}
 	}
 	if len(compiled) > 0 { // a lock's: installed by its line, checked against its hashes
 		cmd.args = append(cmd.args, cmd.tool.NoBinary(compiled)...)
@@ -237,6 +263,18 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
 	cmd.slim = slimmingFor(a)
 	return cmd
+}
+
+// layersCompile reports whether a package layer's step compiles (compilesInLayer): the
+// builder of the layers then needs the toolchain.
+func (c *converter) layersCompile() bool {
+	lines := c.lockLines()
+	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
+		if slices.ContainsFunc(g, func(pkg plan.Package) bool { return compilesInLayer(g, pkg, lines) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // depsLayers installs the plan's packages one group per layer on the builder: the
@@ -262,6 +300,19 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 	}
 	deps = llb.Merge(append([]llb.State{builder}, layers...), c.opts(stageDeps, fmt.Sprintf("merge %d package layers", len(layers)))...)
 	return deps, layers, names
+}
+
+// projectInstalls are the installs of local projects among cmds (a uv.lock's or a
+// Poetry project itself, a workspace's members): with package layers, one layer on top
+// of the packages', re-run when the project changes.
+func projectInstalls(cmds []command) []command {
+	var out []command
+	for _, cmd := range cmds {
+		if cmd.project != nil {
+			out = append(out, cmd)
+		}
+	}
+	return out
 }
 
 // venvSkeleton is the builder with the empty venv the packages install into.

@@ -9,6 +9,8 @@ import (
 	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 )
 
 func packages(n int, version string) []plan.Package {
@@ -95,7 +97,7 @@ func TestSingleDependencyLayerSaysWhy(t *testing.T) {
 		{`packages = ["cowsay==6.1"]`, nil, nil, "not resolved ahead"},
 		{`packages = ["cowsay==6.1"]`, nil, &namedOnly, "resolved by the install"},
 		{`packages = ["cowsay==6.1"]`, nil, &cross, "a cross build"},
-		{`lock = "uv.lock"`, nil, resolved, "a uv.lock installs as one layer"},
+		{`lock = "uv.lock"`, nil, resolved, "a uv.lock without index hashes installs as one layer"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("cowsay==6.1 --hash=sha256:00\n")}, resolved, "pins hashes of its own"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("./mine\n")}, local, "mine is not from an index"},
 		// what is left: the daemon's capabilities (a unit test has none)
@@ -167,4 +169,88 @@ func TestWheelStepBuildsOnePinnedSdist(t *testing.T) {
 		t.Errorf("a failed compile prints no hint: %q", r.Args[:4])
 	}
 	mountAt(t, r, ccMount)
+}
+
+// mergingGateway is a gateway whose daemon has every LLB capability, MergeOp and DiffOp
+// among them (BuildKit 0.10 or later with a containerd or OCI worker): what one layer
+// per package needs. Nothing else of it is called.
+type mergingGateway struct{ gwclient.Client }
+
+func (mergingGateway) BuildOpts() gwclient.BuildOpts {
+	return gwclient.BuildOpts{Opts: map[string]string{}, LLBCaps: pb.Caps.CapSet(pb.Caps.All())}
+}
+
+func mergingDaemon(t *testing.T) *dockerui.Client {
+	t.Helper()
+	bc, err := dockerui.NewClient(mergingGateway{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc
+}
+
+// A lock's package that compiles installs, in its own layer, the wheel its own stage
+// built, as a requirement file's does: then no install compiles, and the builder of the
+// installs gets no toolchain. Sharing a layer with other packages (past max_layers), it
+// compiles in that layer's step, checked against the lock's hashes, on a builder with
+// the toolchain. A uv.lock, a pylock.toml and a poetry.lock alike.
+func TestLockPackageThatCompilesTakesItsWheel(t *testing.T) {
+	target := plan.Target{Arch: "x86_64", Python: "3.12"}
+	p := plan.Make(target, []plan.Package{
+		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex, SdistSHA256: "1c1f"},
+		{Name: "simplejson", Version: "4.3.0", Source: plan.SourceIndex, Wheel: "simplejson-4.3.0-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	lines := "awslambdaric==3.1.1 --hash=sha256:1c1f\nsimplejson==4.3.0 --hash=sha256:5e\n"
+	for _, c := range []struct {
+		acaifile string
+		project  Project
+	}{
+		{`lock = "uv.lock"`, Project{LockHashedRequirements: []byte(lines)}},
+		{`lock = "pylock.toml"`, Project{LockHashedRequirements: []byte(lines), LockRequirements: []byte("awslambdaric==3.1.1\nsimplejson==4.3.0\n")}},
+		{`lock = "poetry.lock"`, Project{LockRequirements: []byte(lines)}},
+	} {
+		for _, max := range []int{60, 1} {
+			a, err := spec.ParseWithContext("Acaifile", []byte(fmt.Sprintf("%s\n[runtime]\nmax_layers = %d\n", c.acaifile, max)), spec.ContextFiles{Read: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv := &converter{bc: mergingDaemon(t), spec: a, plan: p, project: c.project}
+			cmds := depsCommands(a, c.project, nil)
+			wantEqual(t, c.acaifile+": one layer because", conv.packageLayersOff(cmds), "")
+			groups := layerGroups(p.Packages, max)
+			cmd := layerCommand(a, groups[0], p, conv.lockLines())
+			step := cmd.step(stageDeps, cmd.what)
+			args := strings.Join(step.Args, " ")
+			if max == 60 {
+				wantEqual(t, c.acaifile+": the layer", step.ProgressName(), "[deps] awslambdaric 3.1.1 (its wheel, compiled from source)")
+				wantContainsString(t, c.acaifile+": the layer's script", args, `"$@" /acai/wheels/awslambdaric/*.whl`)
+				if strings.Contains(args, "--require-hashes") || strings.Contains(args, layerRequirementsFile) {
+					t.Errorf("%s: the wheel's layer also installs by the lock's hashes: %s", c.acaifile, args)
+				}
+				wantEqual(t, c.acaifile+": the installs compile", conv.installsCompile(cmds), false)
+				wantContainsString(t, c.acaifile+": --call plan", conv.compilingText(cmds), "each in a stage of its own ([wheels]), whose wheel the install takes: awslambdaric 3.1.1")
+				continue
+			}
+			wantEqual(t, c.acaifile+": the shared layer", step.ProgressName(), "[deps] awslambdaric 3.1.1 (builds from source), simplejson 4.3.0")
+			wantContainsString(t, c.acaifile+": the shared layer's command", args, "--require-hashes")
+			wantContainsString(t, c.acaifile+": the shared layer's command", args, "--no-binary awslambdaric")
+			wantEqual(t, c.acaifile+": the installs compile", conv.installsCompile(cmds), true)
+			wantContainsString(t, c.acaifile+": --call plan", conv.compilingText(cmds), "; the install compiles too")
+		}
+	}
+}
+
+// A uv.lock project's packages get one layer each, from the lock's hash-pinned lines; the
+// project itself installs on top, one more layer, which --call plan counts.
+func TestUVLockProjectGetsPackageLayers(t *testing.T) {
+	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{{Name: "cowsay", Version: "6.1", Source: plan.SourceIndex, Wheel: "cowsay-6.1-py3-none-any.whl"}})
+	a, err := spec.ParseWithContext("Acaifile", []byte("lock = \"uv.lock\"\n"), spec.ContextFiles{Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := Project{Installable: true, LockHashedRequirements: []byte("cowsay==6.1 --hash=sha256:aa\ncowsay==7.0 --hash=sha256:bb\n")}
+	conv := &converter{bc: mergingDaemon(t), spec: a, plan: p, project: project}
+	cmds := depsCommands(a, project, nil)
+	wantEqual(t, "one layer because", conv.packageLayersOff(cmds), "")
+	wantEqual(t, "the layering", conv.layering(cmds), "one per package: 3 layers (max_layers 60)") // the venv, cowsay, the project
+	wantEqual(t, "cowsay's line (the version the plan resolved)", conv.lockLines()["cowsay"], "cowsay==6.1 --hash=sha256:aa")
 }

@@ -353,6 +353,12 @@ func (c *converter) depsStage(builder *stage, cmds []command) installed {
 	why := c.packageLayersOff(cmds)
 	if why == "" {
 		st, layers, names := c.depsLayers(builder.state)
+		for _, cmd := range projectInstalls(cmds) {
+			top := c.install(st, installSteps([]command{cmd}, c.plan))
+			layers = append(layers, llb.Diff(st, top, c.opts(stageDeps, "layer: "+cmd.what)...))
+			names = append(names, cmd.what)
+			st = top
+		}
 		return installed{state: st, layers: layers, names: names}
 	}
 	st := builder.state

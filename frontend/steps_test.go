@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"github.com/moby/buildkit/frontend/dockerui"
 	"slices"
 	"strings"
 	"testing"
@@ -245,16 +246,18 @@ func TestInstallBuilderNeedsTheToolchainOnlyWhereTheInstallCompiles(t *testing.T
 	lock, _ := spec.Parse("Acaifile", []byte("lock = \"pylock.toml\"\n"))
 	for _, c := range []struct {
 		name     string
+		a        *spec.Acaifile
 		cmds     []command
 		plan     *plan.Plan
 		compiles bool
 		text     string
 	}{
-		{"requirements", depsCommands(reqs, Project{}, nil), compiles, false, "each in a stage of its own ([wheels]), whose wheel the install takes: pyyaml 6.0.3"},
-		{"requirements, named only", depsCommands(reqs, Project{}, nil), &namedOnly, true, "; the install compiles too"},
-		{"a pylock.toml", depsCommands(lock, Project{LockRequirements: []byte("pyyaml==6.0.3\n")}, nil), compiles, true, "in the install: pyyaml 6.0.3"},
+		{"requirements", reqs, depsCommands(reqs, Project{}, nil), compiles, false, "each in a stage of its own ([wheels]), whose wheel the install takes: pyyaml 6.0.3"},
+		{"requirements, named only", reqs, depsCommands(reqs, Project{}, nil), &namedOnly, true, "; the install compiles too"},
+		{"a pylock.toml", lock, depsCommands(lock, Project{LockRequirements: []byte("pyyaml==6.0.3\n")}, nil), compiles, true, "in the install: pyyaml 6.0.3"},
 	} {
-		wantEqual(t, c.name+": the install compiles", compilesInInstall(c.cmds, c.plan), c.compiles)
-		wantContainsString(t, c.name+": --call plan", compilingText(c.cmds, c.plan), c.text)
+		conv := &converter{bc: &dockerui.Client{}, spec: c.a, plan: c.plan} // a daemon without MergeOp: one install
+		wantEqual(t, c.name+": the install compiles", conv.installsCompile(c.cmds), c.compiles)
+		wantContainsString(t, c.name+": --call plan", conv.compilingText(c.cmds), c.text)
 	}
 }

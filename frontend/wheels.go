@@ -148,7 +148,8 @@ func wheelMounts(names []string) []model.Mount {
 }
 
 // compilingText is what --call plan says of where the plan's source builds compile.
-func compilingText(cmds []command, p *plan.Plan) string {
+func (c *converter) compilingText(cmds []command) string {
+	p := c.plan
 	if p == nil || len(p.Compiled()) == 0 || p.Cross {
 		return ""
 	}
@@ -158,12 +159,23 @@ func compilingText(cmds []command, p *plan.Plan) string {
 			names = append(names, sb.String())
 		}
 	}
-	if !slices.ContainsFunc(cmds, func(c command) bool { return c.resolve != nil && takesWheels(c, p) }) {
+	layered := c.packageLayersOff(cmds) == ""
+	if !layered && !slices.ContainsFunc(cmds, func(c command) bool { return c.resolve != nil && takesWheels(c, p) }) {
 		return "in the install: " + strings.Join(names, ", ") + " (a lock's or a requirement file's hashes, or a --no-binary in a requirement file, refuse a wheel built here)"
 	}
 	text := "each in a stage of its own ([wheels]), whose wheel the install takes: " + strings.Join(names, ", ")
-	if compilesInInstall(cmds, p) {
+	if c.installsCompile(cmds) {
 		text += "; the install compiles too (a lock's packages, or dependencies not resolved ahead), on a builder with the toolchain"
 	}
 	return text
+}
+
+// installsCompile reports whether the dependency installs compile themselves, so that
+// their builder needs the toolchain: with one layer per package, where a lock's package
+// shares its layer (compilesInLayer); else compilesInInstall.
+func (c *converter) installsCompile(cmds []command) bool {
+	if c.packageLayersOff(cmds) == "" {
+		return c.layersCompile()
+	}
+	return compilesInInstall(cmds, c.plan)
 }

@@ -12,15 +12,21 @@ import (
 )
 
 // One layer per package (README, "Layers"): the Lambda example's set, each package in
-// its own layer, named in the image history as in the progress. Adding a package to the
-// requirements adds one layer and re-installs nothing else: every other layer is the
-// same blob, every other package's step CACHED. The handler still answers.
+// its own layer, named in the image history as in the progress. Bumping one pin
+// (simplejson 4.2.0, one release back, to the example's 4.3.0) ships one layer: every
+// other layer is the same blob, every other package's step CACHED. Adding a package to
+// the requirements likewise adds one layer. The handler answers throughout.
 func TestOnePackageChangeShipsOneLayer(t *testing.T) {
 	t.Parallel()
 	dir := example(t, "lambda")
+	reqs := readHostFile(t, filepath.Join(dir, "requirements.txt"))
+	if !strings.Contains(reqs, "simplejson==4.3.0\n") {
+		t.Fatalf("the Lambda example no longer pins simplejson 4.3.0: update this test\n%s", reqs)
+	}
+	setFile(t, dir, "requirements.txt", strings.Replace(reqs, "simplejson==4.3.0", "simplejson==4.2.0", 1))
 	first := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	before := layersByHistory(t, first.Image)
-	for _, pkg := range []string{"awslambdaric 4.2.2", "numpy 2.4.6", "pandas 3.1.1", "pyarrow 26.0.1", "simplejson 4.3.0"} {
+	for _, pkg := range []string{"awslambdaric 4.2.2", "numpy 2.4.6", "pandas 3.1.1", "pyarrow 26.0.1", "simplejson 4.2.0"} {
 		if _, ok := before["[deps] "+pkg]; !ok {
 			t.Errorf("no layer of its own for %s; the image's history: %v", pkg, keys(before))
 		}
@@ -31,17 +37,33 @@ func TestOnePackageChangeShipsOneLayer(t *testing.T) {
 	reply := invokeLambda(t, first, map[string]any{"records": []map[string]any{{"city": "Paris", "sales": 3}, {"city": "Lyon", "sales": 5}}})
 	wantContains(t, "the handler's response", reply, `"rows": 2`, `"sales_by_city": {"Lyon": 5, "Paris": 3}`)
 
-	setFile(t, dir, "requirements.txt", readHostFile(t, filepath.Join(dir, "requirements.txt"))+"cowsay==6.1\n")
+	setFile(t, dir, "requirements.txt", reqs) // the bump: simplejson 4.3.0
+	bumped := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	between := layersByHistory(t, bumped.Image)
+	wantOneLayerChanged(t, before, between, "simplejson 4.3.0")
+	wantUnchangedStepsCached(t, bumped, "the simplejson bump", "awslambdaric 4.2.2", "numpy 2.4.6", "pandas 3.1.1", "pyarrow 26.0.1", "tzdata 2026.6")
+	wantContains(t, "simplejson in the bumped image", execIn(t, bumped.Image, "python", "-c", "import simplejson; print(simplejson.__version__)"), "4.3.0")
+
+	setFile(t, dir, "requirements.txt", reqs+"cowsay==6.1\n")
 	second := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
 	after := layersByHistory(t, second.Image)
-	wantOneLayerChanged(t, before, after, "cowsay 6.1")
-	for _, pkg := range []string{"numpy 2.4.6", "pandas 3.1.1", "pyarrow 26.0.1"} {
-		if s, ok := second.Step("[deps] " + pkg); !ok || !s.Cached {
-			t.Errorf("[deps] %s was not CACHED after cowsay was added (found: %v)", pkg, ok)
-		}
-	}
+	wantOneLayerChanged(t, between, after, "cowsay 6.1")
+	wantUnchangedStepsCached(t, second, "cowsay's addition", "numpy 2.4.6", "pandas 3.1.1", "pyarrow 26.0.1", "simplejson 4.3.0")
 	if !second.Exists("/var/task/cowsay/__init__.py") || !second.Exists("/var/task/numpy/__init__.py") {
 		t.Error("the rebuilt image lacks cowsay or numpy in /var/task")
+	}
+	reply = invokeLambda(t, second, map[string]any{"records": []map[string]any{{"city": "Lyon", "sales": 1}}})
+	wantContains(t, "the handler's response after both changes", reply, `"sales_by_city": {"Lyon": 1}`)
+}
+
+// wantUnchangedStepsCached checks that the install steps of the packages a change did
+// not touch were CACHED.
+func wantUnchangedStepsCached(t *testing.T, res *testbed.Result, change string, pkgs ...string) {
+	t.Helper()
+	for _, pkg := range pkgs {
+		if s, ok := res.Step("[deps] " + pkg); !ok || !s.Cached {
+			t.Errorf("[deps] %s was not CACHED after %s (found: %v)", pkg, change, ok)
+		}
 	}
 }
 

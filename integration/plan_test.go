@@ -177,11 +177,16 @@ func TestUnknownSourceBuildFailureNamesThePackage(t *testing.T) {
 		`>>> requirements = "requirements.txt"`)
 }
 
-// A pylock.toml is resolved for the target too (uv takes its packages as requirement
-// lines): its source build is planned like a requirement file's.
-func TestPylockSourceBuildIsPlanned(t *testing.T) {
+// A pylock.toml of a package with no musllinux wheel (awslambdaric 3.1.1, locked by its
+// sdist's hash) is planned as a source build before the build, and built the way a
+// requirement file's is: its wheel compiles in a stage of its own (shared with every
+// other project that needs it), and its layer installs that wheel, so no install
+// compiles and the builder of the installs gets no toolchain; the compiled extension
+// imports in the image.
+func TestPylockSourceBuildTakesItsWheel(t *testing.T) {
 	t.Parallel()
-	dir := project(t, "lock = \"pylock.toml\"\n", map[string]string{"requirements.in": "awslambdaric==3.1.1\nnumpy==2.4.6\n"})
+	dir := project(t, "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import runtime_client, numpy; print('lock wheel', numpy.__version__)\"]\n",
+		map[string]string{"requirements.in": "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\nnumpy==2.4.6\n"})
 	uvRun(t, dir, "pip", "compile", "--quiet", "--no-deps", "--format", "pylock.toml", "--python-platform", "x86_64-unknown-linux-musl",
 		"--python-version", "3.12", "--output-file", "pylock.toml", "requirements.in")
 	var answer planAnswer
@@ -199,4 +204,15 @@ func TestPylockSourceBuildIsPlanned(t *testing.T) {
 	}
 	wantSlice(t, "runner", answer[0].Runner, []string{"libstdc++"})
 	wantContains(t, "progress", res.Log, "[resolve] resolve -r pylock.toml for musllinux_1_2_x86_64, CPython 3.12")
+	wantContains(t, "plan", res.Response["result.txt"], "compiles: each in a stage of its own ([wheels]), whose wheel the install takes: awslambdaric 3.1.1\n")
+
+	res = mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
+	wantContains(t, "progress", res.Log, "[wheels] awslambdaric 3.1.1 from its source distribution (pip wheel)",
+		"[deps] awslambdaric 3.1.1 (its wheel, compiled from source)", "[deps] numpy 2.4.6")
+	for _, s := range res.Steps {
+		if strings.HasPrefix(s.Name, "[builder] apk add") && !strings.Contains(s.Name, "(to compile awslambdaric 3.1.1)") {
+			t.Errorf("a builder step other than the wheel stage's toolchain: %s", s.Name)
+		}
+	}
+	wantContains(t, "output", run(t, res.Image), "lock wheel 2.4.6")
 }

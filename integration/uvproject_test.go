@@ -67,16 +67,23 @@ func uvRun(t *testing.T, dir string, args ...string) {
 }
 
 // A uv project: its dependencies installed exactly as uv.lock locks them (the selected
-// extra, no dev group) in a step whose only inputs are pyproject.toml and uv.lock, then
-// the project itself, non-editable, its console script on PATH. An app-code change
-// re-runs only the project's install; the uv binary is in no layer.
+// extra, no dev group), each package in a layer of its own by its line of the lock (its
+// hashes), then the project itself, non-editable, its console script on PATH, one layer
+// more. An app-code change re-runs only the project's install; the uv binary is in no
+// layer.
 func TestUVLockProject(t *testing.T) {
 	t.Parallel()
 	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n[build]\nextras = [\"yaml\"]\n")
 	o := standinBuild(t, dir)
 	res := mustBuild(t, bed.BuildInProcess, o)
 	wantContains(t, "output", run(t, res.Image), "| greetings |")
-	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", "[deps] uv pip install --no-deps . (the project, non-editable)")
+	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "[deps] pyyaml 6.0.3", "[deps] uv pip install --no-deps . (the project, non-editable)")
+	layers := layersByHistory(t, res.Image)
+	for _, h := range []string{"[deps] cowsay 6.1", "[deps] pyyaml 6.0.3", "[deps] uv pip install --no-deps . (the project, non-editable)"} {
+		if _, ok := layers[h]; !ok {
+			t.Errorf("no layer of its own for %q; the image's history: %v", h, keys(layers))
+		}
+	}
 	wantSitePackages(t, res.Image, []string{"greeter/__init__.py", "cowsay-6.1.dist-info", "pyyaml-6.0.3.dist-info", "greeter-0.1.0.dist-info"},
 		[]string{"cython*", "__editable__*", "*.pth"})
 	readFile(t, res.Image, "/opt/venv/bin/greet")
@@ -84,9 +91,7 @@ func TestUVLockProject(t *testing.T) {
 
 	setFile(t, dir, "src/greeter/__init__.py", fmt.Sprintf("import cowsay\n\ndef main():\n    print(cowsay.get_output_string('cow', 'changed %d'))\n", time.Now().UnixNano()))
 	res = mustBuild(t, bed.BuildInProcess, o)
-	if step, ok := res.Step("[deps] uv sync --locked"); !ok || !step.Cached {
-		t.Errorf("an app-code change re-ran the locked install:\n%s", res.Log)
-	}
+	wantUnchangedStepsCached(t, res, "an app-code change", "cowsay 6.1", "pyyaml 6.0.3")
 	if step, ok := res.Step("[deps] uv pip install --no-deps ."); !ok || step.Cached {
 		t.Errorf("an app-code change did not re-install the project:\n%s", res.Log)
 	}
@@ -114,7 +119,7 @@ func TestLockDetectionPylockAndUVForRequirements(t *testing.T) {
 	t.Parallel()
 	dir := uvProject(t, "entrypoint = [\"greet\"]\n")
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)")
+	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "(uv.lock) for musllinux_1_2_x86_64")
 	wantContains(t, "output", run(t, res.Image), "| greetings |")
 
 	uvRun(t, dir, "export", "--format", "pylock.toml", "--no-emit-project", "--extra", "yaml", "--output-file", "pylock.toml")
@@ -172,7 +177,8 @@ func TestPyprojectWithoutLock(t *testing.T) {
 	t.Parallel()
 	dir := project(t, "entrypoint = [\"greet\"]\n[build]\ngroups = [\"dev\"]\n", greeterProject)
 	res := mustBuild(t, bed.BuildInProcess, standinBuild(t, dir))
-	wantContains(t, "progress", res.Log, "[deps] uv pip install -r pyproject.toml (no lock: resolved at build time)", "[deps] uv pip install --no-deps . (the project, non-editable)")
+	// resolved for the target from pyproject.toml alone, each package then a layer of its own
+	wantContains(t, "progress", res.Log, "[resolve] resolve -r pyproject.toml", "[deps] cowsay 6.1", "[deps] cython 3.3.1", "[deps] uv pip install --no-deps . (the project, non-editable)")
 	wantContains(t, "output", run(t, res.Image), "| greetings |")
 	wantSitePackages(t, res.Image, []string{"cowsay-6.1.dist-info", "cython-3.3.1.dist-info", "greeter-0.1.0.dist-info"}, nil)
 	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"), "UnlockedProject: pyproject.toml is installed with no lock beside it")
@@ -230,15 +236,13 @@ build-backend = "setuptools.build_meta"
 	uvRun(t, dir, "lock")
 	o := standinBuild(t, dir)
 	res := mustBuild(t, bed.BuildInProcess, o)
-	wantContains(t, "progress", res.Log, "[deps] uv sync --locked --no-dev --no-install-workspace (uv.lock, 1 members)", "[deps] uv pip install --no-deps . packages/wordlib (the workspace, non-editable)")
+	wantContains(t, "progress", res.Log, "[deps] cowsay 6.1", "[deps] uv pip install --no-deps . packages/wordlib (the workspace, non-editable)")
 	wantContains(t, "output", run(t, res.Image), "| workspace |")
 	wantSitePackages(t, res.Image, []string{"cowsay-6.1.dist-info", "greeter-0.1.0.dist-info", "wordlib-0.2.0.dist-info", "wordlib/__init__.py"}, []string{"*.pth"})
 
 	setFile(t, dir, "packages/wordlib/src/wordlib/__init__.py", fmt.Sprintf("WORD = 'member changed %d'\n", time.Now().UnixNano()))
 	res = mustBuild(t, bed.BuildInProcess, o)
-	if step, ok := res.Step("[deps] uv sync --locked"); !ok || !step.Cached {
-		t.Errorf("a change in a member's code re-ran the locked install:\n%s", res.Log)
-	}
+	wantUnchangedStepsCached(t, res, "a change in a member's code", "cowsay 6.1")
 	wantContains(t, "output", run(t, res.Image), "| member changed ")
 }
 
@@ -258,9 +262,9 @@ func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 		step                   string // the install's progress name
 		make                   func(t *testing.T, acaifile string) string
 	}{
-		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] uv sync --locked --no-dev --no-install-project (uv.lock)", pypiUVLock},
+		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] cowsay 6.1", pypiUVLock}, // a layer of its own, by the lock's hashes
 		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] cowsay 6.1", pypiPylock}, // a layer of its own, by the lock's hashes
-		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] uv pip install --no-deps --require-hashes (poetry.lock, groups main)", pypiPoetryLock},
+		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] cowsay 6.1", pypiPoetryLock},
 	}
 	// Each way names a mirror of its own, which records what it serves: the build's uv
 	// and packages came from it (a step that ignored the way would find PyPI, which this

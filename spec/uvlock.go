@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -35,3 +37,47 @@ func UVLockIndexes(data []byte) []string {
 }
 
 const pypiSimple = "https://pypi.org/simple"
+
+// UVLockHashedRequirements are a uv.lock's index packages as hash-pinned requirement
+// lines (name==version --hash=sha256:... for each of its files), one per package and
+// version, in the lock's order: what one package's own layer installs, from whatever
+// index the build is given, checked against the lock's hashes. Packages from elsewhere
+// (the project, workspace members, paths, VCS) and those the lock records no hash for
+// have no line. nil when the lock does not parse (its export reports that).
+func UVLockHashedRequirements(data []byte) []byte {
+	type file struct {
+		Hash string `toml:"hash"`
+	}
+	var l struct {
+		Package []struct {
+			Name    string `toml:"name"`
+			Version string `toml:"version"`
+			Source  struct {
+				Registry string `toml:"registry"`
+			} `toml:"source"`
+			Sdist  *file  `toml:"sdist"`
+			Wheels []file `toml:"wheels"`
+		} `toml:"package"`
+	}
+	if err := toml.Unmarshal(data, &l); err != nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, p := range l.Package {
+		files := p.Wheels
+		if p.Sdist != nil {
+			files = append(files, *p.Sdist)
+		}
+		var hashes []string
+		for _, f := range files {
+			if h, ok := strings.CutPrefix(f.Hash, "sha256:"); ok && !strings.ContainsAny(h, " \n") {
+				hashes = append(hashes, "--hash=sha256:"+h)
+			}
+		}
+		if p.Source.Registry == "" || p.Version == "" || len(hashes) == 0 || strings.ContainsAny(p.Name+p.Version, " ;@\n") {
+			continue
+		}
+		fmt.Fprintf(&b, "%s==%s %s\n", p.Name, p.Version, strings.Join(hashes, " "))
+	}
+	return []byte(b.String())
+}

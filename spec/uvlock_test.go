@@ -31,3 +31,49 @@ source = { registry = "https://download.example/whl/cpu" }
 		t.Errorf("a lock that does not parse: %q", got)
 	}
 }
+
+// A uv.lock's index packages as hash-pinned lines, one per package version (a fork's two
+// versions of one package each get theirs); the project, path and VCS packages, and a
+// package the lock has no hash for, get none.
+func TestUVLockHashedRequirements(t *testing.T) {
+	lock := `version = 1
+[[package]]
+name = "cowsay"
+version = "6.1"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/cowsay-6.1-py3-none-any.whl", hash = "sha256:aaa", size = 1 }]
+[[package]]
+name = "numpy"
+version = "2.4.6"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.example/numpy-2.4.6.tar.gz", hash = "sha256:s1", size = 1 }
+wheels = [{ url = "https://files.example/a.whl", hash = "sha256:w1", size = 1 }, { url = "https://files.example/b.whl", hash = "sha256:w2", size = 1 }]
+[[package]]
+name = "numpy"
+version = "2.5.5"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/c.whl", hash = "sha256:w3", size = 1 }]
+[[package]]
+name = "greeter"
+version = "0.1.0"
+source = { editable = "." }
+[[package]]
+name = "lib"
+version = "1.0"
+source = { git = "https://github.com/example/lib?rev=main#abc" }
+[[package]]
+name = "nohash"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/nohash-1.0-py3-none-any.whl" }]
+`
+	want := "cowsay==6.1 --hash=sha256:aaa\n" +
+		"numpy==2.4.6 --hash=sha256:w1 --hash=sha256:w2 --hash=sha256:s1\n" +
+		"numpy==2.5.5 --hash=sha256:w3\n"
+	if got := string(UVLockHashedRequirements([]byte(lock))); got != want {
+		t.Errorf("UVLockHashedRequirements:\n%s\nwant\n%s", got, want)
+	}
+	if got := UVLockHashedRequirements([]byte("not = [toml")); got != nil {
+		t.Errorf("a lock that does not parse: %q", got)
+	}
+}
