@@ -262,7 +262,7 @@ func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 		step                   string // the install's progress name
 		make                   func(t *testing.T, acaifile string) string
 	}{
-		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] cowsay 6.1", pypiUVLock}, // a layer of its own, by the lock's hashes
+		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] cowsay 6.1", pypiUVLock},                                                                               // a layer of its own, by the lock's hashes
 		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] cowsay 6.1", pypiPylock}, // a layer of its own, by the lock's hashes
 		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] cowsay 6.1", pypiPoetryLock},
 	}
