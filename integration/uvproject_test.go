@@ -259,11 +259,11 @@ func TestLocksFromPyPIBehindAMirror(t *testing.T) {
 	t.Parallel()
 	locks := []struct {
 		name, acaifile, output string
-		step                   string // the install's progress name
+		step                   string // a package's own layer, by the lock's hashes
 		make                   func(t *testing.T, acaifile string) string
 	}{
-		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] cowsay 6.1", pypiUVLock},                                                                               // a layer of its own, by the lock's hashes
-		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] cowsay 6.1", pypiPylock}, // a layer of its own, by the lock's hashes
+		{"uv.lock", "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n", "| greetings |", "[deps] cowsay 6.1", pypiUVLock},
+		{"pylock.toml", "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import cowsay; print('pylock from the mirror')\"]\n", "pylock from the mirror", "[deps] cowsay 6.1", pypiPylock},
 		{"poetry.lock", "entrypoint = [\"poetryapp\"]\n", "| poetry |", "[deps] cowsay 6.1", pypiPoetryLock},
 	}
 	// Each way names a mirror of its own, which records what it serves: the build's uv
