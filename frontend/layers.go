@@ -49,6 +49,8 @@ func (c *converter) packageLayersOff(cmds []command) string {
 		switch {
 		case cmd.project == nil && c.hashChecked(cmd.inputs):
 			return "a requirement file pins hashes of its own"
+		case cmd.locked && lines == nil && c.spec.LockKind() == spec.LockUV:
+			return "a uv.lock of packages from more than one index installs as one layer (uv sync)"
 		case cmd.locked && lines == nil:
 			// A package's step checks the lock's own hashes (lockLines): a lock without
 			// them has no line of its own per package.

@@ -97,7 +97,7 @@ func TestSingleDependencyLayerSaysWhy(t *testing.T) {
 		{`packages = ["cowsay==6.1"]`, nil, nil, "not resolved ahead"},
 		{`packages = ["cowsay==6.1"]`, nil, &namedOnly, "resolved by the install"},
 		{`packages = ["cowsay==6.1"]`, nil, &cross, "a cross build"},
-		{`lock = "uv.lock"`, nil, resolved, "a uv.lock without index hashes installs as one layer"},
+		{`lock = "uv.lock"`, nil, resolved, "a uv.lock of packages from more than one index installs as one layer"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("cowsay==6.1 --hash=sha256:00\n")}, resolved, "pins hashes of its own"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("./mine\n")}, local, "mine is not from an index"},
 		// what is left: the daemon's capabilities (a unit test has none)

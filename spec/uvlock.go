@@ -43,8 +43,13 @@ const pypiSimple = "https://pypi.org/simple"
 // version, in the lock's order: what one package's own layer installs, from whatever
 // index the build is given, checked against the lock's hashes. Packages from elsewhere
 // (the project, workspace members, paths, VCS) and those the lock records no hash for
-// have no line. nil when the lock does not parse (its export reports that).
+// have no line. nil when the lock does not parse (its export reports that), and when it
+// records packages from more than one index: uv installs each from the index it
+// records ([[tool.uv.index]]), which a line alone does not say.
 func UVLockHashedRequirements(data []byte) []byte {
+	if len(UVLockIndexes(data)) > 1 {
+		return nil
+	}
 	type file struct {
 		Hash string `toml:"hash"`
 	}

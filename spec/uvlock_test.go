@@ -76,4 +76,13 @@ wheels = [{ url = "https://files.example/nohash-1.0-py3-none-any.whl" }]
 	if got := UVLockHashedRequirements([]byte("not = [toml")); got != nil {
 		t.Errorf("a lock that does not parse: %q", got)
 	}
+	twoIndexes := lock + `[[package]]
+name = "torch"
+version = "2.9.0"
+source = { registry = "https://download.example/whl/cpu" }
+wheels = [{ url = "https://download.example/whl/cpu/torch-2.9.0-cp312-none-linux_x86_64.whl", hash = "sha256:t1", size = 1 }]
+`
+	if got := UVLockHashedRequirements([]byte(twoIndexes)); got != nil {
+		t.Errorf("a lock of two indexes: %q", got)
+	}
 }
