@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/acai-build/acai/integration/testbed"
+	"github.com/moby/buildkit/client"
+)
+
+// stepBreakdown is where a cold build of examples/lambda's set spends its time, acai and
+// the hand-written recipe side by side: each build's vertices (BuildKit's progress
+// timestamps) grouped by what they do, each group's wall time (the union of its
+// vertices' intervals: parallel steps count once), medians of the runs. The groups
+// overlap in time (acai's package layers install while the runner base loads), so they
+// do not add up to the whole build, which is the last row.
+func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
+	reqs, handwritten, err := lambdaSet(bed)
+	if err != nil {
+		return err
+	}
+	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+	variants := []struct{ name, file, content string }{
+		{"acai", "Acaifile", bed.WithSyntax(acai)},
+		{"hand-written", "Dockerfile", string(handwritten)},
+	}
+	spans := map[string]map[string][]time.Duration{} // variant → group → runs
+	whole := map[string][]time.Duration{}
+	for i := 0; i < runs; i++ {
+		for _, v := range variants {
+			o, took, log, err := coldLambdaProgress(ctx, bed, reqs, v.file, v.content)
+			os.RemoveAll(o.Dir)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			whole[v.name] = append(whole[v.name], took)
+			if spans[v.name] == nil {
+				spans[v.name] = map[string][]time.Duration{}
+			}
+			groups := groupSpans(progressVertices(log))
+			for _, g := range stepGroups {
+				spans[v.name][g.name] = append(spans[v.name][g.name], groups[g.name])
+			}
+		}
+	}
+	fmt.Printf("Where a cold build of examples/lambda's set goes (all build cache pruned, `buildctl build` to an OCI layout; BuildKit's progress timestamps; seconds of wall time per group of steps, parallel steps counted once; medians of %d):\n", runs)
+	fmt.Printf("| %-58s | %8s | %12s |\n|---|---|---|\n", "group of steps", "acai", "hand-written")
+	for _, g := range stepGroups {
+		a, h := median(spans["acai"][g.name]), median(spans["hand-written"][g.name])
+		if a == 0 && h == 0 {
+			continue
+		}
+		fmt.Printf("| %-58s | %8.2f | %12.2f |\n", g.name, a, h)
+	}
+	fmt.Printf("| %-58s | %8.2f | %12.2f |\n\n", "the whole build (buildctl's start to its exit)", median(whole["acai"]), median(whole["hand-written"]))
+	return nil
+}
+
+// coldLambdaProgress is coldLambdaBuild with buildctl's rawjson progress.
+func coldLambdaProgress(ctx context.Context, bed *testbed.Bed, reqs []byte, file, content string) (testbed.Build, time.Duration, string, error) {
+	files := maps.Clone(lambdaSetApp)
+	files[file] = content
+	files["requirements.txt"] = string(reqs)
+	dir, err := os.MkdirTemp("", "acai-bench-")
+	if err != nil {
+		return testbed.Build{}, 0, "", err
+	}
+	if err := testbed.WriteFiles(dir, files); err != nil {
+		return testbed.Build{Dir: dir}, 0, "", err
+	}
+	o := bed.StandinBuild(dir, "")
+	o.Filename, o.Progress = file, "rawjson"
+	if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
+		return o, 0, "", err
+	}
+	start := time.Now()
+	res, _, err := bed.BuildctlToOCI(ctx, o)
+	took := time.Since(start)
+	if err != nil {
+		return o, 0, "", err
+	}
+	return o, took, res.Log, nil
+}
+
+// stepGroups name what a vertex does, by its progress name: the first group whose
+// pattern matches takes it. acai's names are its stages' ([resolve], [deps] numpy 2.4.6,
+// [runner] ...); the recipe's are the Dockerfile frontend's ([builder 3/4] RUN ...).
+var stepGroups = []struct {
+	name    string
+	pattern *regexp.Regexp
+}{
+	{"the frontend image (acai's, or the Dockerfile frontend's)", regexp.MustCompile(`^docker-image://.*(acai/frontend|dockerfile)`)},
+	{"base images (metadata and pull)", regexp.MustCompile(`(load metadata for|FROM |^\[context |^docker-image://)`)},
+	{"build context and requirement files (transfer)", regexp.MustCompile(`(^\[internal\]|load build context|load requirement files|transferring)`)},
+	{"resolution for the target ([resolve]; uv's wheel)", regexp.MustCompile(`^\[(resolve|uv)\]`)},
+	{"toolchain (apk add in the builder)", regexp.MustCompile(`^\[builder[^\]]*\] (apk add|RUN apk)`)},
+	{"layers: diff and merge of the package layers", regexp.MustCompile(`^\[deps\] (layer:|merge )`)},
+	{"dependency install ([deps] steps; the recipe's pip install)", regexp.MustCompile(`(^\[deps\] |RUN .*pip install|RUN .*uv pip)`)},
+	{"shared-library scan ([scan]; the recipe's none)", regexp.MustCompile(`^\[scan\]`)},
+	{"runner: apk add, user, copy of the dependencies, app", regexp.MustCompile(`^\[runner`)},
+	{"export (layers compressed, image written)", regexp.MustCompile(`^export|^exporting|^sending tarball|^writing`)},
+	{"other", regexp.MustCompile(``)},
+}
+
+// groupSpans is each group's wall time: the union of its vertices' intervals.
+func groupSpans(vs []*vertex) map[string]time.Duration {
+	intervals := map[string][][2]time.Time{}
+	for _, v := range vs {
+		if v.started.IsZero() || v.done.IsZero() {
+			continue
+		}
+		for _, g := range stepGroups {
+			if g.pattern.MatchString(v.name) {
+				intervals[g.name] = append(intervals[g.name], [2]time.Time{v.started, v.done})
+				break
+			}
+		}
+	}
+	out := map[string]time.Duration{}
+	for name, ivs := range intervals {
+		slices.SortFunc(ivs, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
+		var end time.Time
+		for _, iv := range ivs {
+			switch {
+			case iv[0].After(end):
+				out[name] += iv[1].Sub(iv[0])
+				end = iv[1]
+			case iv[1].After(end):
+				out[name] += iv[1].Sub(end)
+				end = iv[1]
+			}
+		}
+	}
+	return out
+}
