@@ -71,13 +71,13 @@ func TestSchemaAcceptsEveryExample(t *testing.T) {
 func TestSchemaRejectsBrokenAcaifiles(t *testing.T) {
 	s := compile(t)
 	for name, src := range map[string]string{
-		"misspelled key":    "pyton = \"3.12\"\n",
-		"unknown python":    "python = \"3.8\"\n",
-		"wrong type":        "apk = \"libstdc++\"\n",
-		"empty entrypoint":  "entrypoint = []\n",
-		"port out of range": "expose = [70000]\n",
-		"unknown layout":    "[runtime]\nlayout = \"conda\"\n",
-		"unknown table key": "[build]\nindex = \"https://x\"\n",
+		"misspelled key":       "pyton = \"3.12\"\n",
+		"python not a version": "python = \"3.x\"\n",
+		"wrong type":           "apk = \"libstdc++\"\n",
+		"empty entrypoint":     "entrypoint = []\n",
+		"port out of range":    "expose = [70000]\n",
+		"unknown layout":       "[runtime]\nlayout = \"conda\"\n",
+		"unknown table key":    "[build]\nindex = \"https://x\"\n",
 	} {
 		if err := s.Validate(asJSON(t, []byte(src))); err == nil {
 			t.Errorf("%s: the schema accepted %q", name, strings.TrimSpace(src))
