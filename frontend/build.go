@@ -232,7 +232,7 @@ func (cs *converters) platforms() []ocispecs.Platform {
 func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 	a, files := cs.a, cs.files
 	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data, readFrom: files.readFrom,
-		project: Project{Installable: installsProject(a) && spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements,
+		project: Project{Installable: InstallsProject(a) && spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements,
 			LockHashedRequirements: files.lockHashedRequirements, LockIndexes: spec.UVLockIndexes(files.data[a.Lock]), Members: files.members},
 		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: cs.images}
 }
@@ -474,12 +474,12 @@ func targetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// installsProject reports whether the build installs the project itself, when its
+// InstallsProject reports whether the build installs the project itself, when its
 // pyproject.toml has a [build-system]: a uv.lock's, a poetry.lock's, a lock found in the
 // context, an unlocked project. A pylock.toml the Acaifile names is installed alone (its
 // project, if any, is one of its packages): the pyproject.toml beside it, read for its
 // requires-python, changes nothing.
-func installsProject(a *spec.Acaifile) bool {
+func InstallsProject(a *spec.Acaifile) bool {
 	return a.LockKind() == spec.LockUV || a.LockKind() == spec.LockPoetry || a.LockFrom == "detected" || a.UnlockedProject
 }
 

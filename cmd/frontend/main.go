@@ -65,7 +65,7 @@ func command(name string, args []string) error {
 			return err
 		}
 		pyproject, _ := os.ReadFile(filepath.Join(root, a.ProjectDir(), "pyproject.toml"))
-		project := frontend.Project{Installable: spec.HasBuildSystem(pyproject)}
+		project := frontend.Project{Installable: frontend.InstallsProject(a) && spec.HasBuildSystem(pyproject)}
 		if ws := spec.UVWorkspaceOf(pyproject); ws != nil && a.LockKind() == spec.LockUV {
 			for _, pattern := range ws.MemberPatterns(a.ProjectDir()) {
 				found, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
