@@ -115,7 +115,7 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
 		files.lockHashedRequirements, _ = spec.PylockIndexRequirements(files.data[a.Lock])
 	case spec.LockUV: // its package layers' lines; the one install exports the lock in the build
-		files.lockHashedRequirements = spec.UVLockHashedRequirements(files.data[a.Lock])
+		files.lockHashedRequirements = spec.UVLockRequirements(files.data[a.Lock])
 	}
 	if a.LockKind() == spec.LockPoetry {
 		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")

@@ -39,9 +39,10 @@ type contextFiles struct {
 	// lockRequirements are a poetry.lock's (or pylock.toml's) packages as a requirement file, exported
 	// from the lock read here (spec.PoetryRequirements, spec.PylockRequirements).
 	lockRequirements []byte
-	// lockHashedRequirements are a pylock.toml's or a uv.lock's index packages,
-	// hash-pinned (spec.PylockIndexRequirements, spec.UVLockHashedRequirements): what a
-	// pylock.toml's install, and each package's own layer, read.
+	// lockHashedRequirements are a pylock.toml's or a uv.lock's index packages as
+	// pinned lines with the lock's hashes (spec.PylockIndexRequirements,
+	// spec.UVLockRequirements): what a pylock.toml's install, and each package's own
+	// layer, read.
 	lockHashedRequirements []byte
 	// members are the uv workspace's member directories, relative to the project's
 	// (their pyproject.toml files are in data).

@@ -28,7 +28,7 @@ type Project struct {
 	// LockHashedRequirements are a pylock.toml's packages as hash-pinned requirement
 	// lines (spec.PylockIndexRequirements), installed from the build's index; nil: the
 	// lock is installed from the files it records. For a uv.lock, its index packages'
-	// (spec.UVLockHashedRequirements): what each package's own layer installs.
+	// (spec.UVLockRequirements): what each package's own layer installs.
 	LockHashedRequirements []byte
 	// LockIndexes are the indexes a uv.lock records (spec.UVLockIndexes): its export
 	// checks it against them, offline, whatever index the build installs from.

@@ -251,7 +251,7 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	cmd.args = append(cmd.args, "--no-deps")
 	if reqs.Len() > 0 {
 		cmd.args = append(cmd.args, "-r", path.Join(requirementsMount, layerRequirementsFile))
-		if lines != nil {
+		if lines != nil && everyLineHashed(reqs.String()) {
 			cmd.args = append(cmd.args, "--require-hashes")
 		}
 	}
@@ -265,6 +265,17 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
 	cmd.slim = slimmingFor(a)
 	return cmd
+}
+
+// everyLineHashed reports whether each requirement line pins hashes: a uv.lock made
+// against an index that serves none has none to check.
+func everyLineHashed(reqs string) bool {
+	for _, line := range strings.Split(strings.TrimSpace(reqs), "\n") {
+		if !strings.Contains(line, "--hash=") {
+			return false
+		}
+	}
+	return true
 }
 
 // layersCompile reports whether a package layer's step compiles (compilesInLayer): the

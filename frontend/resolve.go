@@ -89,20 +89,22 @@ func (c *converter) resolveName(cmd command, target plan.Target) string {
 // has no wheel for the target, it resolves the named requirements alone (--no-deps):
 // getting a source distribution's dependencies means building it, which may need the
 // very packages the plan is for (awslambdaric's metadata step compiles). It then
-// leaves resolvedMount/named-only, and the install resolves those dependencies.
+// leaves resolvedMount/named-only, and the install resolves those dependencies; not for
+// a lock (or no_deps = true), whose named requirements are all there is.
 func resolveCommand(cmd command, target plan.Target) command {
 	compile := []string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
 		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
 		"--output-file", path.Join(resolvedMount, "pylock.toml")}
 	wheelsOnly := shellWords(slices.Concat(compile, []string{"--no-build"}, cmd.resolve))
-	named := compile
-	if !slices.Contains(cmd.resolve, "--no-deps") { // a lock's export, no_deps = true
+	named, marker := compile, ""
+	if !slices.Contains(cmd.resolve, "--no-deps") {
 		named = append(slices.Clone(compile), "--no-deps")
-	}
+		marker = " && touch " + path.Join(resolvedMount, namedOnlyMarker)
+	} // else a lock's export, or no_deps = true: the named requirements are the whole set
 	namedOnly := shellWords(slices.Concat(named, cmd.resolve))
 	script := wheelsOnly + " 2>/dev/null || { " +
 		"echo 'acai: resolving " + target.WheelPlatform() + " wheels only failed (a package has none, or see below); resolving the named requirements alone'; " +
-		namedOnly + " && touch " + path.Join(resolvedMount, namedOnlyMarker) + "; }"
+		namedOnly + marker + "; }"
 	if cmd.export != "" {
 		script = cmd.export + " && { " + script + "; }"
 	}

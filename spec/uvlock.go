@@ -38,15 +38,16 @@ func UVLockIndexes(data []byte) []string {
 
 const pypiSimple = "https://pypi.org/simple"
 
-// UVLockHashedRequirements are a uv.lock's index packages as hash-pinned requirement
-// lines (name==version --hash=sha256:... for each of its files), one per package and
+// UVLockRequirements are a uv.lock's index packages as pinned requirement lines
+// (name==version, then --hash=sha256:... for each of its files when the lock records
+// hashes: an index that serves none gives a lock without them), one per package and
 // version, in the lock's order: what one package's own layer installs, from whatever
 // index the build is given, checked against the lock's hashes. Packages from elsewhere
-// (the project, workspace members, paths, VCS) and those the lock records no hash for
-// have no line. nil when the lock does not parse (its export reports that), and when it
-// records packages from more than one index: uv installs each from the index it
-// records ([[tool.uv.index]]), which a line alone does not say.
-func UVLockHashedRequirements(data []byte) []byte {
+// (the project, workspace members, paths, VCS) have no line. nil when the lock does not
+// parse (its export reports that), and when it records packages from more than one
+// index: uv installs each from the index it records ([[tool.uv.index]]), which a line
+// alone does not say.
+func UVLockRequirements(data []byte) []byte {
 	if len(UVLockIndexes(data)) > 1 {
 		return nil
 	}
@@ -79,10 +80,10 @@ func UVLockHashedRequirements(data []byte) []byte {
 				hashes = append(hashes, "--hash=sha256:"+h)
 			}
 		}
-		if p.Source.Registry == "" || p.Version == "" || len(hashes) == 0 || strings.ContainsAny(p.Name+p.Version, " ;@\n") {
+		if p.Source.Registry == "" || p.Version == "" || strings.ContainsAny(p.Name+p.Version, " ;@\n") {
 			continue
 		}
-		fmt.Fprintf(&b, "%s==%s %s\n", p.Name, p.Version, strings.Join(hashes, " "))
+		fmt.Fprintf(&b, "%s\n", strings.Join(append([]string{p.Name + "==" + p.Version}, hashes...), " "))
 	}
 	return []byte(b.String())
 }

@@ -32,10 +32,10 @@ source = { registry = "https://download.example/whl/cpu" }
 	}
 }
 
-// A uv.lock's index packages as hash-pinned lines, one per package version (a fork's two
-// versions of one package each get theirs); the project, path and VCS packages, and a
-// package the lock has no hash for, get none.
-func TestUVLockHashedRequirements(t *testing.T) {
+// A uv.lock's index packages as pinned lines with their hashes, one per package version
+// (a fork's two versions of one package each get theirs; a package the lock has no hash
+// for, a line without); the project, path and VCS packages get none.
+func TestUVLockRequirements(t *testing.T) {
 	lock := `version = 1
 [[package]]
 name = "cowsay"
@@ -69,11 +69,12 @@ wheels = [{ url = "https://files.example/nohash-1.0-py3-none-any.whl" }]
 `
 	want := "cowsay==6.1 --hash=sha256:aaa\n" +
 		"numpy==2.4.6 --hash=sha256:w1 --hash=sha256:w2 --hash=sha256:s1\n" +
-		"numpy==2.5.5 --hash=sha256:w3\n"
-	if got := string(UVLockHashedRequirements([]byte(lock))); got != want {
-		t.Errorf("UVLockHashedRequirements:\n%s\nwant\n%s", got, want)
+		"numpy==2.5.5 --hash=sha256:w3\n" +
+		"nohash==1.0\n"
+	if got := string(UVLockRequirements([]byte(lock))); got != want {
+		t.Errorf("UVLockRequirements:\n%s\nwant\n%s", got, want)
 	}
-	if got := UVLockHashedRequirements([]byte("not = [toml")); got != nil {
+	if got := UVLockRequirements([]byte("not = [toml")); got != nil {
 		t.Errorf("a lock that does not parse: %q", got)
 	}
 	twoIndexes := lock + `[[package]]
@@ -82,7 +83,7 @@ version = "2.9.0"
 source = { registry = "https://download.example/whl/cpu" }
 wheels = [{ url = "https://download.example/whl/cpu/torch-2.9.0-cp312-none-linux_x86_64.whl", hash = "sha256:t1", size = 1 }]
 `
-	if got := UVLockHashedRequirements([]byte(twoIndexes)); got != nil {
+	if got := UVLockRequirements([]byte(twoIndexes)); got != nil {
 		t.Errorf("a lock of two indexes: %q", got)
 	}
 }
