@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -187,8 +189,14 @@ func TestPylockSourceBuildTakesItsWheel(t *testing.T) {
 	t.Parallel()
 	dir := project(t, "lock = \"pylock.toml\"\nentrypoint = [\"python\", \"-c\", \"import runtime_client, numpy; print('lock wheel', numpy.__version__)\"]\n",
 		map[string]string{"requirements.in": "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\nnumpy==2.4.6\n"})
-	uvRun(t, dir, "pip", "compile", "--quiet", "--no-deps", "--format", "pylock.toml", "--python-platform", "x86_64-unknown-linux-musl",
-		"--python-version", "3.12", "--output-file", "pylock.toml", "requirements.in")
+	// Universal, with the files' hashes (the test bed's index serves none: uv computes
+	// them) and each package's index, as `uv export --format pylock.toml` writes a lock of
+	// index packages (uv pip compile writes no index): what makes a pylock.toml's
+	// packages layers of their own. Universal, it has the glibc stand-in's files too.
+	uvRun(t, dir, "pip", "compile", "--quiet", "--no-deps", "--generate-hashes", "--universal", "--format", "pylock.toml",
+		"--python-version", "3.11", "--output-file", "pylock.toml", "requirements.in")
+	lock := readHostFile(t, filepath.Join(dir, "pylock.toml"))
+	setFile(t, dir, "pylock.toml", regexp.MustCompile(`(?m)^version = (".*")$`).ReplaceAllString(lock, "version = $1\nindex = \""+bed.Index.URL+"\""))
 	var answer planAnswer
 	res := subrequest(t, dir, "frontend.plan", &answer)
 	if len(answer) != 1 || !answer[0].Resolved {
