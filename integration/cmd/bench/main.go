@@ -335,6 +335,10 @@ func lambdaSet(bed *testbed.Bed) (reqs, handwritten []byte, err error) {
 	return reqs, handwritten, err
 }
 
+// lambdaSetAcaifile builds lambdaSetApp with lambdaSet's requirements, as the Lambda
+// example does (its [runtime] table last, for variants to add to).
+const lambdaSetAcaifile = "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+
 // lambdaSetApp is the app built with lambdaSet's requirements.
 var lambdaSetApp = map[string]string{"app/__init__.py": "", "app/__main__.py": "import pandas\nprint(pandas.__version__)\n"}
 
@@ -401,7 +405,7 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 	if err != nil {
 		return err
 	}
-	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+	acai := lambdaSetAcaifile
 	variants := []struct{ name, file, content string }{
 		{"acai, one layer per package", "Acaifile", bed.WithSyntax(acai)},
 		{"acai, layers = \"single\"", "Acaifile", bed.WithSyntax(acai + "layers = \"single\"\n")},
@@ -414,7 +418,7 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 		var cold, rebuild []time.Duration
 		var newBytes, allBytes []int64
 		for i := 0; i < runs; i++ {
-			o, first, took, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content)
+			o, first, took, _, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content, "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
@@ -442,27 +446,31 @@ func packageLayers(ctx context.Context, bed *testbed.Bed) error {
 }
 
 // coldLambdaBuild writes lambdaSetApp, the requirements and the variant's build file
-// into a new directory, prunes all build cache and builds it to an OCI layout: the build
-// (its Dir to remove when done), the layout, and the seconds the build took.
-func coldLambdaBuild(ctx context.Context, bed *testbed.Bed, reqs []byte, file, content string) (testbed.Build, string, time.Duration, error) {
+// into a new directory, prunes all build cache and builds it to an OCI layout, with
+// buildctl's progress in the given format ("" for plain): the build (its Dir to remove
+// when done), the layout, the seconds the build took and the progress.
+func coldLambdaBuild(ctx context.Context, bed *testbed.Bed, reqs []byte, file, content, progress string) (testbed.Build, string, time.Duration, string, error) {
 	files := maps.Clone(lambdaSetApp)
 	files[file] = content
 	files["requirements.txt"] = string(reqs)
 	dir, err := os.MkdirTemp("", "acai-bench-")
 	if err != nil {
-		return testbed.Build{}, "", 0, err
+		return testbed.Build{}, "", 0, "", err
 	}
 	if err := testbed.WriteFiles(dir, files); err != nil {
-		return testbed.Build{Dir: dir}, "", 0, err
+		return testbed.Build{Dir: dir}, "", 0, "", err
 	}
 	o := bed.StandinBuild(dir, "") // after the files: it reads the Acaifile's base image
-	o.Filename = file
+	o.Filename, o.Progress = file, progress
 	if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
-		return o, "", 0, err
+		return o, "", 0, "", err
 	}
 	start := time.Now()
-	_, layout, err := bed.BuildctlToOCI(ctx, o)
-	return o, layout, time.Since(start), err
+	res, layout, err := bed.BuildctlToOCI(ctx, o)
+	if err != nil {
+		return o, "", 0, "", err
+	}
+	return o, layout, time.Since(start), res.Log, nil
 }
 
 // slimImages compares slimming ([runtime] slim, the default) with slim = false and with
@@ -475,7 +483,7 @@ func slimImages(ctx context.Context, bed *testbed.Bed) error {
 	if err != nil {
 		return err
 	}
-	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
+	acai := lambdaSetAcaifile
 	variants := []struct{ name, file, content string }{
 		{"acai (slim, the default)", "Acaifile", bed.WithSyntax(acai)},
 		{"acai, slim = false", "Acaifile", bed.WithSyntax(acai + "slim = false\n")},
@@ -488,7 +496,7 @@ func slimImages(ctx context.Context, bed *testbed.Bed) error {
 		var cold []time.Duration
 		var gz, raw, deps int64
 		for i := 0; i < runs; i++ {
-			o, out, took, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content)
+			o, out, took, _, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content, "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/moby/buildkit/client"
 )
 
 // stepBreakdown is where a cold build of examples/lambda's set spends its time, acai and
@@ -24,16 +22,15 @@ func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 	if err != nil {
 		return err
 	}
-	acai := "python = \"3.12\"\nalpine = \"3.24\"\nrequirements = \"requirements.txt\"\nentrypoint = [\"python\", \"-m\", \"app\"]\n[runtime]\nlayout = \"lambda\"\n"
 	variants := []struct{ name, file, content string }{
-		{"acai", "Acaifile", bed.WithSyntax(acai)},
+		{"acai", "Acaifile", bed.WithSyntax(lambdaSetAcaifile)},
 		{"hand-written", "Dockerfile", string(handwritten)},
 	}
 	spans := map[string]map[string][]time.Duration{} // variant → group → runs
 	whole := map[string][]time.Duration{}
 	for i := 0; i < runs; i++ {
 		for _, v := range variants {
-			o, took, log, err := coldLambdaProgress(ctx, bed, reqs, v.file, v.content)
+			o, _, took, log, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content, "rawjson")
 			os.RemoveAll(o.Dir)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
@@ -59,32 +56,6 @@ func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 	}
 	fmt.Printf("| %-58s | %8.2f | %12.2f |\n\n", "the whole build (buildctl's start to its exit)", median(whole["acai"]), median(whole["hand-written"]))
 	return nil
-}
-
-// coldLambdaProgress is coldLambdaBuild with buildctl's rawjson progress.
-func coldLambdaProgress(ctx context.Context, bed *testbed.Bed, reqs []byte, file, content string) (testbed.Build, time.Duration, string, error) {
-	files := maps.Clone(lambdaSetApp)
-	files[file] = content
-	files["requirements.txt"] = string(reqs)
-	dir, err := os.MkdirTemp("", "acai-bench-")
-	if err != nil {
-		return testbed.Build{}, 0, "", err
-	}
-	if err := testbed.WriteFiles(dir, files); err != nil {
-		return testbed.Build{Dir: dir}, 0, "", err
-	}
-	o := bed.StandinBuild(dir, "")
-	o.Filename, o.Progress = file, "rawjson"
-	if err := bed.Client.Prune(ctx, nil, client.PruneAll); err != nil {
-		return o, 0, "", err
-	}
-	start := time.Now()
-	res, _, err := bed.BuildctlToOCI(ctx, o)
-	took := time.Since(start)
-	if err != nil {
-		return o, 0, "", err
-	}
-	return o, took, res.Log, nil
 }
 
 // stepGroups name what a vertex does, by its progress name: the first group whose
