@@ -60,7 +60,8 @@ func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 
 // stepGroups name what a vertex does, by its progress name: the first group whose
 // pattern matches takes it. acai's names are its stages' ([resolve], [deps] numpy 2.4.6,
-// [runner] ...); the recipe's are the Dockerfile frontend's ([builder 3/4] RUN ...).
+// [runner] ...); the recipe's are the Dockerfile frontend's ([acai 2/2] RUN apk add,
+// [deps 4/4] RUN pip install, [stage-2 3/6] COPY --from=deps ...).
 var stepGroups = []struct {
 	name    string
 	pattern *regexp.Regexp
@@ -69,11 +70,11 @@ var stepGroups = []struct {
 	{"base images (metadata and pull)", regexp.MustCompile(`(load metadata for|FROM |^\[context |^docker-image://)`)},
 	{"build context and requirement files (transfer)", regexp.MustCompile(`(^\[internal\]|load build context|load requirement files|transferring)`)},
 	{"resolution for the target ([resolve]; uv's wheel)", regexp.MustCompile(`^\[(resolve|uv)\]`)},
-	{"toolchain (apk add in the builder)", regexp.MustCompile(`^\[builder[^\]]*\] (apk add|RUN apk)`)},
+	{"toolchain (apk add in the builder)", regexp.MustCompile(`^\[(builder|acai)[^\]]*\] (apk add|RUN apk)`)},
 	{"layers: diff and merge of the package layers", regexp.MustCompile(`^\[deps\] (layer:|merge )`)},
 	{"dependency install ([deps] steps; the recipe's pip install)", regexp.MustCompile(`(^\[deps\] |RUN .*pip install|RUN .*uv pip)`)},
 	{"shared-library scan ([scan]; the recipe's none)", regexp.MustCompile(`^\[scan\]`)},
-	{"runner: apk add, user, copy of the dependencies, app", regexp.MustCompile(`^\[runner`)},
+	{"runner: apk add, user, copy of the dependencies, app", regexp.MustCompile(`^\[(runner|stage-[0-9]+)[ \]]`)},
 	{"export (layers compressed, image written)", regexp.MustCompile(`^export|^exporting|^sending tarball|^writing`)},
 	{"other", regexp.MustCompile(``)},
 }
