@@ -13,7 +13,7 @@ import (
 // table (spec/pythons.toml) gives the default Alpine pairing, warnings and hints, and is
 // no gate. Here the registry is the test bed's: an image "exists" when the test gives
 // the stand-in as its named build context, as a registry mirror would serve it, and does
-// not when no stand-in is given (buildkitd then tries docker.io, which nothing here reaches).
+// not when its named context is a tag the loopback registry lacks.
 
 // A Python the table does not list is tried: python = "3.16" builds on python:3.16-alpine
 // with the warning UnlistedBase, and its app runs; python = "3.17", whose image the
@@ -31,7 +31,9 @@ func TestPythonTheTableDoesNotListIsTried(t *testing.T) {
 
 	setFile(t, dir, "Acaifile", bed.WithSyntax(strings.Replace(acaifile, "%s", "3.17", 1)))
 	o := standinBuild(t, dir)
-	o.Contexts = nil // no stand-in: python:3.17-alpine is in no registry here
+	// The registry has no python:3.17-alpine: its named context is a tag the loopback
+	// registry does not have (with no context at all, buildkitd would try docker.io).
+	o.Contexts = map[string]string{"python:3.17-alpine": "docker-image://" + bed.Registry + "/acai-standin/python:3.17-alpine-absent"}
 	res, err := bed.BuildWithBuildctl(testContext(t), o)
 	if err == nil {
 		t.Fatal("python = \"3.17\" built with no image for it")
