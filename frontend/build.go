@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,9 +86,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	return buildImages(ctx, c, bc, src, a, files, target, images)
 }
 
-// check parses the Acaifile and lints it against the requirement files in the context.
-// A .python-version in the context (read when `python` is not set) is applied by parsing
-// again with it. parsed, when set, is told the Acaifile before the context is read.
+// check parses the Acaifile once, reads the context files it depends on and lints it
+// against them (readInputs: the read phase). parsed, when set, is told the Acaifile
+// before the context is read.
 func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parsed func(*spec.Acaifile)) (*spec.Acaifile, *contextFiles, []spec.Finding, error) {
 	a, err := spec.Parse(src.SourceMap.Filename, src.SourceMap.Data)
 	if err != nil {
@@ -98,31 +97,12 @@ func check(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, parse
 	if parsed != nil {
 		parsed(a)
 	}
-	files, err := readContextFiles(ctx, bc, a)
+	reader := newBuildContext(bc)
+	a, files, err := readInputs(ctx, reader, a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cf := spec.ContextFilesFrom(func(name string) ([]byte, bool) { dt, ok := files.data[name]; return dt, ok })
-	if a, err = spec.ParseWithContext(src.SourceMap.Filename, src.SourceMap.Data, cf); err != nil {
-		return nil, nil, nil, files.withFileSource(err) // .python-version's or requires-python's line
-	}
-	// A uv.lock project's workspace members, now that the lock is known (named or detected).
-	if err := files.readWorkspace(ctx, bc, a); err != nil {
-		return nil, nil, nil, err
-	}
-	switch a.LockKind() {
-	case spec.LockPylock:
-		files.lockRequirements, _ = spec.PylockRequirements(files.data[a.Lock])
-		files.lockHashedRequirements, _ = spec.PylockIndexRequirements(files.data[a.Lock])
-	case spec.LockUV: // its package layers' lines; the one install exports the lock in the build
-		files.lockHashedRequirements = spec.UVLockRequirements(files.data[a.Lock])
-	}
-	if a.LockKind() == spec.LockPoetry {
-		pyproject := path.Join(a.ProjectDir(), "pyproject.toml")
-		if files.lockRequirements, err = a.PoetryRequirements(files.data[a.Lock], files.data[pyproject]); err != nil {
-			return nil, nil, nil, files.withFileSource(err)
-		}
-	}
+	files.readFrom = reader.readFrom
 	return a, files, append(spec.Lint(a, files.data, today()), spec.BuildArgFindings(bc.BuildArgs)...), nil
 }
 
@@ -232,8 +212,7 @@ func (cs *converters) platforms() []ocispecs.Platform {
 func (cs *converters) forPlatform(p ocispecs.Platform) *converter {
 	a, files := cs.a, cs.files
 	return &converter{bc: cs.bc, spec: a, inputs: files.inputs, files: files.data, readFrom: files.readFrom,
-		project: Project{Installable: InstallsProject(a) && spec.HasBuildSystem(files.data[path.Join(a.ProjectDir(), spec.PyprojectFile)]), LockRequirements: files.lockRequirements,
-			LockHashedRequirements: files.lockHashedRequirements, LockIndexes: spec.UVLockIndexes(files.data[a.Lock]), Members: files.members},
+		project:     files.project(a),
 		appExcludes: cs.appExcludes, smap: cs.src.SourceMap, platform: p, context: cs.buildContext, images: cs.images}
 }
 

@@ -7,12 +7,10 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
-	"github.com/moby/buildkit/frontend/gateway/client"
 	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
@@ -59,8 +57,8 @@ type contextFiles struct {
 // includes, each transferring only the paths asked for. A missing included file, local
 // project or --find-links directory is recorded in missing (lint reports it; a build
 // fails at the line that names it).
-func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) (*contextFiles, error) {
-	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}, readFrom: map[string]llb.State{}}
+func readContextFiles(ctx context.Context, r contextReader, a *spec.Acaifile) (*contextFiles, error) {
+	cf := &contextFiles{data: map[string][]byte{}, inputs: map[string][]string{}}
 	top := append(slices.Clone([]string(a.Requirements)), a.Test.Requirements...)
 	pending := slices.Clone(top)
 	plain := plainFiles(a)
@@ -70,7 +68,15 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 	var paths []spec.Ref                // local projects and --find-links directories
 	// Level 0 runs even with nothing to read: it also finds the virtual environments.
 	for level := 0; level == 0 || len(pending) > 0; level++ {
-		st, contents, errs, err := cf.readLevel(ctx, bc, level, pending)
+		why := "load requirement files"
+		if level > 0 {
+			why = "load included requirement files"
+		}
+		// The first read also finds the virtual environments, at the same time.
+		contents, errs, venvs, err := r.read(ctx, why, pending, level == 0)
+		if level == 0 {
+			cf.venvs = venvs
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +89,7 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 				}
 				continue // a top-level file: reported by MissingRequirementFile
 			}
-			cf.data[name], cf.readFrom[name] = dt, st
+			cf.data[name] = dt
 			if slices.Contains(plain, name) {
 				continue
 			}
@@ -106,12 +112,11 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 		}
 		pending = next
 	}
-	if err := cf.findPaths(ctx, bc, top, refs, paths); err != nil {
+	if err := cf.findPaths(ctx, r, top, refs, paths); err != nil {
 		return nil, err
 	}
-	// Known already: dockerui read the ignore file before it handed out the build context.
 	var err error
-	if cf.ignored, err = bc.DockerIgnorePatterns(ctx); err != nil {
+	if cf.ignored, err = r.ignored(ctx); err != nil {
 		return nil, err
 	}
 	return cf, nil
@@ -120,8 +125,8 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile
 // findPaths looks up the local projects and --find-links directories the requirement
 // files name (paths): those missing are reported, and each top-level file's inputs are
 // every context path pip opens for it.
-func (cf *contextFiles) findPaths(ctx context.Context, bc *dockerui.Client, top []string, refs map[string][]spec.Ref, paths []spec.Ref) error {
-	found, err := existingPaths(ctx, bc, paths)
+func (cf *contextFiles) findPaths(ctx context.Context, r contextReader, top []string, refs map[string][]spec.Ref, paths []spec.Ref) error {
+	found, err := existingPaths(ctx, r, paths)
 	if err != nil {
 		return err
 	}
@@ -154,7 +159,7 @@ func plainFiles(a *spec.Acaifile) []string {
 		plain = append(plain, a.Lock, path.Join(a.ProjectDir(), "pyproject.toml"))
 	case a.LockKind() == spec.LockPylock: // its packages are resolved for the target
 		plain = append(plain, a.Lock)
-	case a.Lock == "" && len(a.Requirements)+len(a.Packages) == 0:
+	case a.LooksForProject():
 		// Nothing to install named: look for a project and its lock (spec.DetectedLocks).
 		plain = append(plain, append(slices.Clone(spec.DetectedLocks), "pyproject.toml")...)
 	}
@@ -167,35 +172,10 @@ func plainFiles(a *spec.Acaifile) []string {
 	return once
 }
 
-// readLevel reads one level of requirement files (level 0: those the Acaifile names;
-// then what they include) in one solve of the context; the first also finds the
-// virtual environments, at the same time as the reads.
-func (cf *contextFiles) readLevel(ctx context.Context, bc *dockerui.Client, level int, pending []string) (llb.State, [][]byte, []error, error) {
-	if level > 0 {
-		st, ref, err := solveContext(ctx, bc, llb.FollowPaths(pending), "load included requirement files")
-		if err != nil {
-			return st, nil, nil, err
-		}
-		contents, errs := readFiles(ctx, ref, pending)
-		return st, contents, errs, nil
-	}
-	st, ref, err := solveContext(ctx, bc, llb.IncludePatterns(append(slices.Clone(pending), "**/"+spec.VenvMarker)), "load requirement files")
-	if err != nil {
-		return st, nil, nil, err
-	}
-	var contents [][]byte
-	var errs []error
-	var wg sync.WaitGroup
-	wg.Go(func() { contents, errs = readFiles(ctx, ref, pending) })
-	cf.venvs, err = findVenvs(ctx, ref)
-	wg.Wait()
-	return st, contents, errs, err
-}
-
 // readWorkspace finds the members of a uv.lock project's workspace
 // ([tool.uv.workspace]) and reads their pyproject.toml files, which uv reads to check
 // the lock: one more small solve, only for a workspace.
-func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, a *spec.Acaifile) error {
+func (cf *contextFiles) readWorkspace(ctx context.Context, r contextReader, a *spec.Acaifile) error {
 	if a.LockKind() != spec.LockUV {
 		return nil
 	}
@@ -204,25 +184,17 @@ func (cf *contextFiles) readWorkspace(ctx context.Context, bc *dockerui.Client, 
 	if ws == nil {
 		return nil
 	}
-	st, ref, err := solveContext(ctx, bc, llb.IncludePatterns(ws.MemberPatterns(dir)), "load the uv workspace members' pyproject.toml")
+	found, err := r.readMatching(ctx, "load the uv workspace members' pyproject.toml", ws.MemberPatterns(dir))
 	if err != nil {
 		return err
 	}
-	err = walkRef(ctx, ref, func(p string, e *fstypes.Stat) error {
+	for p, dt := range found {
 		member, err := filepathRel(dir, path.Dir(p))
-		if e.IsDir() || e.Path != spec.PyprojectFile || err != nil || member == "." || ws.Excludes(member) {
-			return nil
+		if path.Base(p) != spec.PyprojectFile || err != nil || member == "." || ws.Excludes(member) {
+			continue
 		}
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
-		if err != nil {
-			return err
-		}
-		cf.data[p], cf.readFrom[p] = dt, st
+		cf.data[p] = dt
 		cf.members = append(cf.members, member)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	slices.Sort(cf.members)
 	return nil
@@ -240,54 +212,6 @@ func filepathRel(base, target string) (string, error) {
 		return rest, nil
 	}
 	return "", fmt.Errorf("%s is not inside %s", target, base)
-}
-
-// findVenvs lists the directories holding a pyvenv.cfg in ref, a read of the context
-// that includes those files (the walk of the context happens on the client, which sends
-// only what the patterns select).
-func findVenvs(ctx context.Context, ref client.Reference) ([]string, error) {
-	var venvs []string
-	err := walkRef(ctx, ref, func(p string, e *fstypes.Stat) error {
-		if e.Path == spec.VenvMarker && path.Dir(p) != "." {
-			venvs = append(venvs, path.Dir(p))
-		}
-		return nil
-	})
-	return venvs, err
-}
-
-// maxListedDirs bounds the directories walkRef lists, so that a context with a huge .git
-// or .venv stays quick to read; what lies beyond is not visited.
-const maxListedDirs = 20000
-
-// walkRef calls visit for every entry of ref, depth first, with its path relative to the
-// context's root. ref is a read of the context that holds only what its patterns
-// selected: the walk of the context itself happened on the client, which sent only that.
-func walkRef(ctx context.Context, ref client.Reference, visit func(p string, e *fstypes.Stat) error) error {
-	listed := 0
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		if listed++; listed > maxListedDirs {
-			return nil
-		}
-		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: "/" + dir})
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			p := path.Join(dir, e.Path)
-			if err := visit(p, e); err != nil {
-				return err
-			}
-			if e.IsDir() {
-				if err := walk(p); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	return walk("")
 }
 
 // closure is file and everything it makes pip open, sorted.
@@ -313,7 +237,7 @@ func closure(file string, refs map[string][]spec.Ref, found map[string]string) [
 
 // existingPaths picks, for each local project or --find-links reference, the first of
 // its candidate paths the context holds ("" when none): what pip would open.
-func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (map[string]string, error) {
+func existingPaths(ctx context.Context, r contextReader, refs []spec.Ref) (map[string]string, error) {
 	found := map[string]string{}
 	if len(refs) == 0 {
 		return found, nil
@@ -322,14 +246,14 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 	for _, r := range refs {
 		candidates = append(candidates, r.Paths...)
 	}
-	_, ref, err := solveContext(ctx, bc, llb.FollowPaths(candidates), "load local paths of requirement files")
+	exist, err := r.exist(ctx, "load local paths of requirement files", candidates)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range refs {
 		found[refKey(r)] = ""
 		for _, p := range r.Paths {
-			if _, err := ref.StatFile(ctx, client.StatRequest{Path: p}); err == nil {
+			if exist[p] {
 				found[refKey(r)] = p
 				break
 			}
@@ -340,41 +264,6 @@ func existingPaths(ctx context.Context, bc *dockerui.Client, refs []spec.Ref) (m
 
 // refKey names a reference by its place: one reference a line.
 func refKey(r spec.Ref) string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
-
-// readFiles reads names from ref at once (each read is a round trip to BuildKit): the
-// content or the error of each.
-func readFiles(ctx context.Context, ref client.Reference, names []string) ([][]byte, []error) {
-	contents, errs := make([][]byte, len(names)), make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { contents[i], errs[i] = ref.ReadFile(ctx, client.ReadRequest{Filename: name}) })
-	}
-	wg.Wait()
-	return contents, errs
-}
-
-// solveContext is the build context reduced by opt (the paths it follows or includes):
-// its state, and that state solved.
-func solveContext(ctx context.Context, bc *dockerui.Client, opt llb.LocalOption, name string) (llb.State, client.Reference, error) {
-	st, err := bc.MainContext(ctx, opt, dockerui.WithInternalName(name))
-	if err != nil {
-		return llb.State{}, nil, err
-	}
-	ref, err := solve(ctx, bc, st)
-	return *st, ref, err
-}
-
-func solve(ctx context.Context, bc *dockerui.Client, st *llb.State) (client.Reference, error) {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	return res.SingleRef()
-}
 
 // missingError is the build's error for the first missing reference, at its
 // requirement-file line and shown with that file; nil when nothing is missing.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/acai-build/acai/spec"
 )
 
 // The ejected Dockerfile, built by BuildKit's own Dockerfile frontend, gives the same
@@ -44,11 +44,7 @@ retries = 2
 	builderStandin(o.Contexts)
 	fromAcai := mustBuild(t, bed.BuildInProcess, o)
 
-	a, err := spec.Parse("Acaifile", []byte(acaifile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	setFile(t, dir, "Dockerfile", frontend.Eject(a))
+	setFile(t, dir, "Dockerfile", eject(t, dir))
 	o.Filename = "Dockerfile"
 	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, o)
 	wantContains(t, "Dockerfile build progress", fromDockerfile.Log, "[scan", "[runner")
@@ -107,4 +103,15 @@ func tree(t *testing.T, img *testbed.Image, dir string) string {
 func healthcheckJSON(t *testing.T, img *testbed.Image) string {
 	t.Helper()
 	return jsonField(t, jsonField(t, string(rawConfig(t, img)), "config"), "Healthcheck")
+}
+
+// eject is `acai eject` of the project in dir: its Acaifile and context files read from
+// the disk as a build reads them from the build context.
+func eject(t *testing.T, dir string) string {
+	t.Helper()
+	dockerfile, err := frontend.EjectFile(context.Background(), filepath.Join(dir, "Acaifile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dockerfile
 }

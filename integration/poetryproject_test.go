@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
-	"github.com/acai-build/acai/spec"
 )
 
 // poetryProject copies spec/testdata/poetry, a real Poetry project: its poetry.lock was
@@ -42,15 +40,7 @@ func TestPoetryLockProject(t *testing.T) {
 		[]string{"cython*", "poetry*core*", "poetry/", "__editable__*", "*.pth"})
 	noUVIn(t, res.Image)
 
-	a, err := spec.ParseWithContext("Acaifile", []byte(readHostFile(t, filepath.Join(dir, "Acaifile"))), spec.ContextFiles{Present: []string{"poetry.lock", "pyproject.toml"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := a.PoetryRequirements([]byte(readHostFile(t, filepath.Join(dir, "poetry.lock"))), []byte(readHostFile(t, filepath.Join(dir, "pyproject.toml"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	setFile(t, dir, "Dockerfile", frontend.EjectProject(a, frontend.Project{Installable: true, LockRequirements: reqs}))
+	setFile(t, dir, "Dockerfile", eject(t, dir))
 	ejected := o
 	ejected.Filename = "Dockerfile"
 	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, ejected)

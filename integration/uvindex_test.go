@@ -48,7 +48,16 @@ func TestUVComesFromThePythonIndex(t *testing.T) {
 		t.Errorf("a rebuild fetched uv again (%+v, found %v):\n%s", step, ok, again.Log)
 	}
 
+	// On a daemon of its own: on the shared one, BuildKit merges this build's install
+	// step with another build's of the same cache key (uv's binaries are the same files
+	// either way) and then shows that build's fetch step in this one's progress too.
+	d, err := bed.StartDaemon(testContext(t), filepath.Join(t.TempDir(), "buildkitd"), "uv-image-buildkitd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
 	withImage := standinBuild(t, project(t, bed.WithSyntax(acaifile+fmt.Sprintf("[build]\nuv_image = %q\n", bed.UVStandin)), nil))
+	withImage.Addr = d.Socket
 	fromImage := mustBuild(t, bed.BuildWithBuildctl, withImage)
 	wantContains(t, "progress with [build].uv_image", fromImage.Log, "[deps] FROM "+bed.UVStandin, "[deps] cowsay 6.1")
 	if strings.Contains(fromImage.Log, "from the Python index") {

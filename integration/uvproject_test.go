@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/integration/testbed"
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
@@ -157,11 +156,7 @@ func TestEjectedUVProjectBuildsTheSame(t *testing.T) {
 	dir := uvProject(t, "lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n")
 	o := standinBuild(t, dir)
 	fromAcai := mustBuild(t, bed.BuildInProcess, o)
-	a, err := spec.Parse("Acaifile", []byte(readHostFile(t, filepath.Join(dir, "Acaifile"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	setFile(t, dir, "Dockerfile", frontend.EjectProject(a, frontend.Project{Installable: true}))
+	setFile(t, dir, "Dockerfile", eject(t, dir))
 	o.Filename = "Dockerfile"
 	fromDockerfile := mustBuild(t, bed.BuildWithBuildctl, o)
 	wantEqual(t, "files in /opt/venv", tree(t, fromDockerfile.Image, "/opt/venv"), tree(t, fromAcai.Image, "/opt/venv"))

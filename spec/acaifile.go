@@ -48,6 +48,9 @@ type Acaifile struct {
 	// UnlockedProject: the context's pyproject.toml, found with no lock and no install
 	// keys, is installed (its dependencies resolved at build time).
 	UnlockedProject bool `toml:"-"`
+	// written is the Acaifile as its bytes say it, before defaults and the build context:
+	// what WithContext decides from.
+	written *Acaifile
 }
 
 // PyprojectFile is a Python project's metadata file.

@@ -49,10 +49,25 @@ type document struct {
 	} `toml:"healthcheck"`
 }
 
-// Parse decodes, validates and fills the defaults of an Acaifile. Its error, if any, is
-// a single *Error naming the line and column at fault.
+// Parse decodes, validates and fills the defaults of an Acaifile, as its bytes say it,
+// before the build context is read (WithContext). Its error, if any, is a single *Error
+// naming the line and column at fault.
 func Parse(filename string, data []byte) (*Acaifile, error) {
-	return ParseWithContext(filename, data, ContextFiles{})
+	written, err := decode(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return written.WithContext(ContextFiles{})
+}
+
+// ParseWithContext is Parse, then WithContext: for a caller that has the context's files
+// before the Acaifile (the tests, the test bed).
+func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifile, error) {
+	a, err := Parse(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return a.WithContext(files)
 }
 
 // ContextFiles are the build context's files that change an Acaifile's meaning.
@@ -95,8 +110,9 @@ var DetectedLocks = []string{LockUV, LockPylock, LockPoetry}
 // PythonVersionFile is the file ContextFiles.PythonVersion comes from.
 const PythonVersionFile = ".python-version"
 
-// ParseWithContext is Parse with the context files that change the Acaifile's meaning.
-func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifile, error) {
+// decode reads the bytes once: TOML, the keys of two shapes normalised. What the
+// Acaifile leaves to its defaults and to the context is decided by WithContext.
+func decode(filename string, data []byte) (*Acaifile, error) {
 	// Some editors start a UTF-8 file with a byte order mark; BuildKit finds the
 	// `# syntax=` line behind it, and its Dockerfile parser skips it: so does this one.
 	// Positions stay those the user sees: line 1 column 1 is the first visible character.
@@ -125,10 +141,26 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 	if p.err != nil {
 		return nil, p.err
 	}
+	a.written = &a
+	return &a, nil
+}
+
+// WithContext is the Acaifile with the context files that change its meaning applied:
+// the Python of .python-version or requires-python, the lock or project found, and the
+// checks that need them (files.Read). It starts again from what the Acaifile's bytes say
+// (an Acaifile from Parse keeps them), so that a context's file decides as if it had been
+// there at the first read; the bytes are not parsed again.
+func (a *Acaifile) WithContext(files ContextFiles) (*Acaifile, error) {
+	b := *a
+	if a.written != nil {
+		b = *a.written
+		b.written = a.written
+	}
+	a = &b
 	if err := a.choosePython(files); err != nil {
 		return nil, err
 	}
-	if a.Lock == "" && len(a.Requirements) == 0 && len(a.Packages) == 0 {
+	if a.LooksForProject() {
 		switch {
 		case slices.Contains(files.Present, LockUV) && slices.Contains(files.Present, "pyproject.toml"):
 			a.Lock, a.LockFrom = LockUV, "detected"
@@ -143,7 +175,13 @@ func ParseWithContext(filename string, data []byte, files ContextFiles) (*Acaifi
 	if err := a.validate(files.Read); err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return a, nil
+}
+
+// LooksForProject: the Acaifile names nothing to install (no requirements, packages
+// or lock), so the context's lock (DetectedLocks) or pyproject.toml decides.
+func (a *Acaifile) LooksForProject() bool {
+	return a.Lock == "" && len(a.Requirements) == 0 && len(a.Packages) == 0
 }
 
 // parser keeps the first error met while normalising, so each step can stay linear.

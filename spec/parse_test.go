@@ -400,3 +400,35 @@ func TestLockKeysAndDetection(t *testing.T) {
 		}
 	}
 }
+
+// The Acaifile is parsed once: the context's files, read after it, decide from what its
+// bytes say, as if they had been there at the parse, and the parse's result is unchanged.
+func TestContextAppliesToWhatTheAcaifileSays(t *testing.T) {
+	a, err := Parse("Acaifile", []byte("entrypoint = [\"app\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Python != DefaultPython || a.Lock != "" {
+		t.Fatalf("before the context: python %q lock %q, want %q and none", a.Python, a.Lock, DefaultPython)
+	}
+	withContext, err := a.WithContext(ContextFiles{Read: true, PythonVersion: []byte("3.13\n"), Present: []string{LockUV, PyprojectFile},
+		Pyproject: []byte("[project]\nname = \"app\"\nversion = \"1\"\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withContext.Python != "3.13" || withContext.PythonFrom != PythonFromVersionFile || withContext.Lock != LockUV || withContext.LockFrom != "detected" {
+		t.Errorf("with the context: python %q (from %q), lock %q (%q); want 3.13 from .python-version, uv.lock detected",
+			withContext.Python, withContext.PythonFrom, withContext.Lock, withContext.LockFrom)
+	}
+	if a.Python != DefaultPython || a.Lock != "" || a.PythonFrom != PythonFromDefault {
+		t.Errorf("WithContext changed the parse's result: python %q lock %q", a.Python, a.Lock)
+	}
+	// Applied twice, the second context decides alone: nothing of the first stays.
+	again, err := withContext.WithContext(ContextFiles{Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Python != DefaultPython || again.Lock != "" {
+		t.Errorf("an empty context after another: python %q lock %q, want %q and none", again.Python, again.Lock, DefaultPython)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/acai-build/acai/frontend"
 	"github.com/acai-build/acai/spec"
@@ -49,47 +48,11 @@ func command(name string, args []string) error {
 		if fs.NArg() > 0 {
 			file = fs.Arg(0)
 		}
-		dt, err := os.ReadFile(file)
+		ejected, err := frontend.EjectFile(appcontext.Context(), file)
 		if err != nil {
 			return err
 		}
-		// As in a build, a .python-version beside the Acaifile picks the Python when the
-		// Acaifile does not (the Acaifile is read from the build context's root).
-		root := filepath.Dir(file)
-		files := spec.ContextFilesFrom(func(name string) ([]byte, bool) {
-			dt, err := os.ReadFile(filepath.Join(root, name))
-			return dt, err == nil
-		})
-		a, err := spec.ParseWithContext(file, dt, files)
-		if err != nil {
-			return err
-		}
-		pyproject, _ := os.ReadFile(filepath.Join(root, a.ProjectDir(), "pyproject.toml"))
-		project := frontend.Project{Installable: frontend.InstallsProject(a) && spec.HasBuildSystem(pyproject)}
-		if ws := spec.UVWorkspaceOf(pyproject); ws != nil && a.LockKind() == spec.LockUV {
-			for _, pattern := range ws.MemberPatterns(a.ProjectDir()) {
-				found, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
-				for _, f := range found {
-					member, err := filepath.Rel(filepath.Join(root, a.ProjectDir()), filepath.Dir(f))
-					if err == nil && member != "." && !ws.Excludes(filepath.ToSlash(member)) {
-						project.Members = append(project.Members, filepath.ToSlash(member))
-					}
-				}
-			}
-		}
-		lock, _ := os.ReadFile(filepath.Join(root, a.Lock))
-		switch a.LockKind() {
-		case spec.LockUV:
-			project.LockIndexes = spec.UVLockIndexes(lock)
-		case spec.LockPylock:
-			project.LockHashedRequirements, _ = spec.PylockIndexRequirements(lock)
-		}
-		if a.LockKind() == spec.LockPoetry {
-			if project.LockRequirements, err = a.PoetryRequirements(lock, pyproject); err != nil {
-				return err
-			}
-		}
-		text = []byte(frontend.EjectProject(a, project))
+		text = []byte(ejected)
 	default:
 		return fmt.Errorf("unknown command %q: run as a BuildKit frontend (no arguments), or `eject [Acaifile]`, or `schema [-o FILE]`, or `reference [-o FILE]`", name)
 	}

@@ -269,6 +269,16 @@ func (b *Bed) BuildctlNoExport(ctx context.Context, o Build) (*Result, error) {
 	return b.buildctl(ctx, o, "", "--output", "type=image,name=acai-bench/result:latest,push=false")
 }
 
+// BuildctlPush builds the user's way and pushes the image to ref (a name in the loopback
+// registry), with more image exporter options (compression=zstd,...): what a CI job does.
+func (b *Bed) BuildctlPush(ctx context.Context, o Build, ref, exporterOpts string) (*Result, error) {
+	out := "type=image,name=" + ref + ",push=true"
+	if exporterOpts != "" {
+		out += "," + exporterOpts
+	}
+	return b.buildctl(ctx, o, "", "--output", out)
+}
+
 // BuildctlRequest runs buildctl with no output: for a subrequest (o.Opts["requestid"]:
 // --call plan, --check), which answers in metadata.
 func (b *Bed) BuildctlRequest(ctx context.Context, o Build) (*Result, error) {
