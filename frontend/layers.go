@@ -47,14 +47,14 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	lines := c.lockLines()
 	for _, cmd := range cmds {
 		switch {
-		case cmd.project == nil && c.hashChecked(cmd.inputs):
-			return "a requirement file pins hashes of its own"
 		case cmd.locked && lines == nil && c.spec.LockKind() == spec.LockUV:
 			return "a uv.lock of packages from more than one index installs as one layer (uv sync)"
 		case cmd.locked && lines == nil:
 			// A package's step checks the lock's own hashes (lockLines): a lock without
 			// them has no line of its own per package.
 			return "a " + c.spec.LockKind() + " without index hashes installs as one layer"
+		case cmd.project == nil && c.localFindLinks(cmd.inputs):
+			return "a requirement file's --find-links names a directory of the build context"
 		}
 	}
 	for _, p := range c.plan.Packages {
@@ -62,6 +62,9 @@ func (c *converter) packageLayersOff(cmds []command) string {
 			return fmt.Sprintf("%s is not from an index", p.Name)
 		}
 		if _, ok := lines[p.Name]; lines != nil && !ok {
+			if c.spec.Lock == "" {
+				return fmt.Sprintf("%s has no hash-pinned line in the requirement files", p.Name)
+			}
 			return fmt.Sprintf("%s is not in %s", p.Name, c.spec.Lock)
 		}
 	}
@@ -86,21 +89,36 @@ func (c *converter) layering(cmds []command) string {
 	return fmt.Sprintf("one per package: %d layers (max_layers %d)", n, c.spec.Runtime.MaxLayers)
 }
 
-// lockLines are the hash-pinned requirement line of each package of the Acaifile's lock,
-// by normalized name: what its package layers install, checked against the lock's own
-// hashes. A lock that holds two versions of a package (a uv.lock's forks) gives the
-// line of the version the plan resolved. nil without a lock, and for a pylock.toml of
-// files from elsewhere than an index.
+// lockLines are the hash-pinned requirement line of each package, by normalized name:
+// what its package layer installs, checked against those hashes. They come from the
+// Acaifile's lock (its packages as lines), or from requirement files that pin hashes of
+// their own (pip-compile --generate-hashes; pip's hash-checking mode then needs every
+// package pinned). A source that pins two versions of a package (a uv.lock's forks)
+// gives the line of the version the plan resolved. nil without a lock or hash-pinned
+// requirement files, and for a pylock.toml of files from elsewhere than an index.
 func (c *converter) lockLines() map[string]string {
-	var reqs []byte
+	var pinned map[string][]string
 	switch c.spec.LockKind() {
 	case spec.LockPylock, spec.LockUV:
-		reqs = c.project.LockHashedRequirements
+		if c.project.LockHashedRequirements == nil {
+			return nil
+		}
+		pinned = spec.PinnedLines(c.project.LockHashedRequirements)
 	case spec.LockPoetry:
-		reqs = c.project.LockRequirements
-	}
-	if reqs == nil {
-		return nil
+		if c.project.LockRequirements == nil {
+			return nil
+		}
+		pinned = spec.PinnedLines(c.project.LockRequirements)
+	default:
+		if !c.hashChecked(c.spec.Requirements) {
+			return nil
+		}
+		pinned = map[string][]string{}
+		for _, f := range c.requirementFilesRead(c.spec.Requirements) {
+			for name, lines := range spec.PinnedLines(c.files[f]) {
+				pinned[name] = append(pinned[name], lines...)
+			}
+		}
 	}
 	resolved := map[string]string{}
 	if c.plan != nil {
@@ -109,21 +127,57 @@ func (c *converter) lockLines() map[string]string {
 		}
 	}
 	out := map[string]string{}
-	// A line continues after a trailing backslash (a poetry export's hashes).
-	for _, line := range strings.Split(strings.ReplaceAll(string(reqs), "\\\n", " "), "\n") {
-		line = strings.Join(strings.Fields(line), " ")
-		name, rest, ok := strings.Cut(line, "==")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
+	for name, lines := range pinned {
+		for _, line := range lines {
+			if v, ok := resolved[name]; !ok || spec.PinnedVersion(line) == v {
+				out[name] = line // another fork's version is passed over
+				break
+			}
 		}
-		name = spec.NormalizeName(strings.TrimSpace(name))
-		version := strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ';' })
-		if v, ok := resolved[name]; ok && len(version) > 0 && version[0] != v {
-			continue // another fork's version
-		}
-		out[name] = line
 	}
 	return out
+}
+
+// requirementFilesRead are the requirement files of files and what they include, as
+// read from the context: their texts are in c.files.
+func (c *converter) requirementFilesRead(files []string) []string {
+	var out []string
+	for _, f := range files {
+		for _, p := range append([]string{f}, c.inputs[f]...) {
+			if _, ok := c.files[p]; ok && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// requirementIndexOptions are the lines of the Acaifile's requirement files (and what
+// they include) that say where packages come from (spec.IndexOptions): a package layer
+// and a wheel stage, which take one package each, carry them.
+func (c *converter) requirementIndexOptions() []string {
+	var out []string
+	for _, f := range c.requirementFilesRead(c.spec.Requirements) {
+		for _, o := range spec.IndexOptions(c.files[f]) {
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// localFindLinks reports whether one of the requirement files (or what they include)
+// names a --find-links directory of the build context: a package layer, whose inputs are
+// its package's only, would not see it.
+func (c *converter) localFindLinks(files []string) bool {
+	for _, f := range c.requirementFilesRead(files) {
+		refs, _ := spec.RequirementRefs(f, c.files[f])
+		if slices.ContainsFunc(refs, func(r spec.Ref) bool { return r.Kind == spec.RefFindLinks }) {
+			return true
+		}
+	}
+	return false
 }
 
 // canMerge reports whether the BuildKit that runs the build has MergeOp and DiffOp:
@@ -151,7 +205,13 @@ func (c *converter) withOwnInstallOptions(cmds []command) []command {
 			continue
 		}
 		if c.hashChecked(cmds[i].inputs) {
+			// pip's hash-checking mode needs every package pinned in the files: what they
+			// name is the whole set, which the resolution then gives even when a package
+			// has no wheel for the target (not named-only).
 			cmds[i].locked = true
+			if cmds[i].resolve != nil && !slices.Contains(cmds[i].resolve, "--no-deps") {
+				cmds[i].resolve = append(slices.Clone(cmds[i].resolve), "--no-deps")
+			}
 		}
 		if c.inputsContain(cmds[i].inputs, "--no-binary") {
 			cmds[i].noBinary = true
@@ -230,7 +290,7 @@ func layerName(g []plan.Package, lines map[string]string) string {
 // those of the target's files, which the test bed's glibc stand-in does not install, and
 // a requirement file that pins its own installs as one layer (packageLayersOff). A
 // compiled package installs the wheel its own stage built, but where compilesInLayer.
-func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[string]string) command {
+func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[string]string, fileOptions []string) command {
 	cmd := requirementsCommand(a, nil, nil)
 	var reqs strings.Builder
 	var compiled []string
@@ -249,9 +309,10 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 		reqs.WriteString(line + "\n")
 	}
 	cmd.args = append(cmd.args, "--no-deps")
-	if reqs.Len() > 0 {
+	hashed := lines != nil && reqs.Len() > 0 && everyLineHashed(reqs.String())
+	if reqs.Len() > 0 || len(fileOptions) > 0 {
 		cmd.args = append(cmd.args, "-r", path.Join(requirementsMount, layerRequirementsFile))
-		if lines != nil && everyLineHashed(reqs.String()) {
+		if hashed {
 			cmd.args = append(cmd.args, "--require-hashes")
 		}
 	}
@@ -259,12 +320,22 @@ func layerCommand(a *spec.Acaifile, g []plan.Package, p *plan.Plan, lines map[st
 		cmd.args = append(cmd.args, cmd.tool.NoBinary(compiled)...)
 		cmd.hint = p.FailureHint()
 	}
-	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(reqs.String())}
+	// The requirement files' own index options first: the package comes from where they
+	// say, as in the one install.
+	cmd.generated = map[string][]byte{layerRequirementsFile: []byte(withOptionLines(fileOptions, reqs.String()))}
 	cmd.resolve, cmd.resolveFiles = nil, nil
 	cmd.what = layerName(g, lines)
 	cmd.keys = []string{"requirements", "packages", "lock", "runtime.layers"}
 	cmd.slim = slimmingFor(a)
 	return cmd
+}
+
+// withOptionLines is a requirement file's text: the option lines, then reqs.
+func withOptionLines(options []string, reqs string) string {
+	if len(options) == 0 {
+		return reqs
+	}
+	return strings.Join(options, "\n") + "\n" + reqs
 }
 
 // everyLineHashed reports whether each requirement line pins hashes: a uv.lock made
@@ -304,9 +375,9 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 	}
 	alone := *c
 	alone.resolution = nil
-	lines := c.lockLines()
+	lines, options := c.lockLines(), c.requirementIndexOptions()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
-		cmd := layerCommand(c.spec, g, c.plan, lines)
+		cmd := layerCommand(c.spec, g, c.plan, lines, options)
 		st := alone.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)})
 		layers = append(layers, llb.Diff(skeleton, st, c.opts(stageDeps, "layer: "+cmd.what)...))
 		names = append(names, cmd.what)

@@ -58,7 +58,7 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
 		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
 		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
-	numpy := layerCommand(a, p.Packages[1:], p, nil).step(stageDeps, "numpy 2.4.6")
+	numpy := layerCommand(a, p.Packages[1:], p, nil, nil).step(stageDeps, "numpy 2.4.6")
 	wantEqual(t, "progress name", numpy.ProgressName(), "[deps] numpy 2.4.6")
 	wantArgs(t, numpy, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile)
 	files := mountAt(t, numpy, requirementsMount).Files
@@ -67,7 +67,7 @@ func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
 	}
 	wantArgs(t, numpy, "python", slimMount+"/slim.py", "/opt/venv") // each layer is slim by itself
 	// awslambdaric compiles: its layer installs the wheel its own stage built.
-	aws := layerCommand(a, p.Packages[:1], p, nil).step(stageDeps, "awslambdaric 3.1.1")
+	aws := layerCommand(a, p.Packages[:1], p, nil, nil).step(stageDeps, "awslambdaric 3.1.1")
 	wantContainsString(t, "the layer's script", aws.Args[7], `"$@" /acai/wheels/awslambdaric/*.whl`)
 	mountAt(t, aws, "/acai/wheels/awslambdaric")
 	if strings.Contains(strings.Join(numpy.Args, " "), "--no-binary") || strings.Contains(strings.Join(numpy.Args, " "), wheelsMount) {
@@ -98,7 +98,8 @@ func TestSingleDependencyLayerSaysWhy(t *testing.T) {
 		{`packages = ["cowsay==6.1"]`, nil, &namedOnly, "resolved by the install"},
 		{`packages = ["cowsay==6.1"]`, nil, &cross, "a cross build"},
 		{`lock = "uv.lock"`, nil, resolved, "a uv.lock of packages from more than one index installs as one layer"},
-		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("cowsay==6.1 --hash=sha256:00\n")}, resolved, "pins hashes of its own"},
+		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("numpy==2.4.6 --hash=sha256:00\n")}, resolved, "cowsay has no hash-pinned line in the requirement files"},
+		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("--find-links ./dist\ncowsay==6.1\n")}, resolved, "--find-links names a directory of the build context"},
 		{`requirements = "r.txt"`, map[string][]byte{"r.txt": []byte("./mine\n")}, local, "mine is not from an index"},
 		// what is left: the daemon's capabilities (a unit test has none)
 		{`packages = ["cowsay==6.1"]`, nil, resolved, "cannot merge layers"},
@@ -135,7 +136,7 @@ func TestLockPackageLayersCheckTheLocksHashes(t *testing.T) {
 		if why := conv.packageLayersOff(depsCommands(a, c.project, nil)); !strings.Contains(why, "cannot merge layers") {
 			t.Errorf("%s: one layer because %q; want package layers (but for the capabilities a unit test lacks)", c.acaifile, why)
 		}
-		step := layerCommand(a, resolved.Packages, resolved, conv.lockLines()).step(stageDeps, "cowsay 6.1")
+		step := layerCommand(a, resolved.Packages, resolved, conv.lockLines(), nil).step(stageDeps, "cowsay 6.1")
 		wantArgs(t, step, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile, "--require-hashes")
 		if got := string(mountAt(t, step, requirementsMount).Files.Generated[0].Data); got != c.line+"\n" {
 			t.Errorf("%s: the layer installs %q, want the lock's line %q", c.acaifile, got, c.line)
@@ -155,7 +156,7 @@ func TestWheelStepBuildsOnePinnedSdist(t *testing.T) {
 	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
 		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex, SdistSHA256: "1c1f"},
 		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
-	r := wheelStep([]string{"--index-url", "https://i.example/simple"}, p.SourceBuilds[0], p)
+	r := wheelStep([]string{"--index-url", "https://i.example/simple"}, nil, p.SourceBuilds[0], p)
 	wantEqual(t, "progress name", r.ProgressName(), "[wheels] awslambdaric 3.1.1 from its source distribution (pip wheel)")
 	wantArgs(t, r, "python", "-m", "pip", "wheel", "--no-deps", "--no-binary", "awslambdaric", "--wheel-dir", wheelOutMount, "-r", wheelReqFile, "--require-hashes", "--index-url", "https://i.example/simple")
 	files := mountAt(t, r, requirementsMount).Files
@@ -217,7 +218,7 @@ func TestLockPackageThatCompilesTakesItsWheel(t *testing.T) {
 			cmds := depsCommands(a, c.project, nil)
 			wantEqual(t, c.acaifile+": one layer because", conv.packageLayersOff(cmds), "")
 			groups := layerGroups(p.Packages, max)
-			cmd := layerCommand(a, groups[0], p, conv.lockLines())
+			cmd := layerCommand(a, groups[0], p, conv.lockLines(), nil)
 			step := cmd.step(stageDeps, cmd.what)
 			args := strings.Join(step.Args, " ")
 			if max == 60 {
@@ -253,4 +254,47 @@ func TestUVLockProjectGetsPackageLayers(t *testing.T) {
 	wantEqual(t, "one layer because", conv.packageLayersOff(cmds), "")
 	wantEqual(t, "the layering", conv.layering(cmds), "one per package: 3 layers (max_layers 60)") // the venv, cowsay, the project
 	wantEqual(t, "cowsay's line (the version the plan resolved)", conv.lockLines()["cowsay"], "cowsay==6.1 --hash=sha256:aa")
+}
+
+// A requirement file that pins hashes of its own (pip-compile --generate-hashes) gets a
+// layer per package, each installing its line of the file, checked against its hashes; a
+// package that compiles takes the wheel its own stage built. The file's own index options
+// go with each package, to its layer and to its wheel stage.
+func TestHashPinnedRequirementFileGetsPackageLayers(t *testing.T) {
+	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex, SdistSHA256: "1c1f"},
+		{Name: "simplejson", Version: "4.3.0", Source: plan.SourceIndex, Wheel: "simplejson-4.3.0-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	a, err := spec.ParseWithContext("Acaifile", []byte(`requirements = "requirements.txt"`), spec.ContextFiles{Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"requirements.txt": []byte("# pip-compile --generate-hashes\n--extra-index-url https://wheels.example/simple\n-r base.txt\n" +
+			"awslambdaric==3.1.1 \\\n    --hash=sha256:1c1f \\\n    --hash=sha256:2d2e\n    # via -r requirements.in\n"),
+		"base.txt": []byte("simplejson==4.3.0 --hash=sha256:5e ; python_version >= \"3.8\"\n"),
+	}
+	conv := &converter{bc: mergingDaemon(t), spec: a, plan: p, files: files, inputs: map[string][]string{"requirements.txt": {"base.txt", "requirements.txt"}}}
+	cmds := conv.withOwnInstallOptions(depsCommands(a, Project{}, nil))
+	wantEqual(t, "one layer because", conv.packageLayersOff(cmds), "")
+	if !slices.Contains(cmds[0].resolve, "--no-deps") {
+		t.Errorf("the resolve of a hash-pinned file is %q: it names the whole set, so --no-deps", cmds[0].resolve)
+	}
+	options := conv.requirementIndexOptions()
+	wantEqual(t, "the files' index options", strings.Join(options, "|"), "--extra-index-url https://wheels.example/simple")
+	lines := conv.lockLines()
+	simplejson := layerCommand(a, p.Packages[1:], p, lines, options)
+	wantEqual(t, "simplejson's layer file", string(simplejson.generated[layerRequirementsFile]),
+		"--extra-index-url https://wheels.example/simple\nsimplejson==4.3.0 --hash=sha256:5e ; python_version >= \"3.8\"\n")
+	if !slices.Contains(simplejson.args, "--require-hashes") {
+		t.Errorf("simplejson's layer does not check its hashes: %q", simplejson.args)
+	}
+	aws := layerCommand(a, p.Packages[:1], p, lines, options)
+	wantEqual(t, "awslambdaric's layer", aws.what, "awslambdaric 3.1.1 (its wheel, compiled from source)")
+	if !slices.Equal(aws.wheels, []string{"awslambdaric"}) {
+		t.Errorf("awslambdaric's layer takes wheels %q, want its own", aws.wheels)
+	}
+	wantEqual(t, "the installs compile", fmt.Sprint(conv.installsCompile(cmds)), "false")
+	wheel := wheelCommand(nil, options, p.SourceBuilds[0], p)
+	wantEqual(t, "the wheel stage's file", string(wheel.generated[wheelReqFile]),
+		"--extra-index-url https://wheels.example/simple\nawslambdaric==3.1.1 --hash=sha256:1c1f\n")
 }

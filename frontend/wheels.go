@@ -43,15 +43,17 @@ const (
 // wheelStep builds the wheel of one source build with pip, from exactly its pinned sdist
 // (hash-checked when the resolution gives the hash), without its dependencies, into
 // wheelOutMount. Its progress name is "[wheels] NAME VERSION from its source distribution".
-func wheelStep(indexOpts []string, sb plan.SourceBuild, p *plan.Plan) model.Run {
-	cmd := wheelCommand(indexOpts, sb, p)
+func wheelStep(indexOpts, fileOptions []string, sb plan.SourceBuild, p *plan.Plan) model.Run {
+	cmd := wheelCommand(indexOpts, fileOptions, sb, p)
 	r := cmd.step(stageWheels, cmd.what)
 	// A build arg SOURCE_DATE_EPOCH, given, comes after it and wins (converter.run).
 	r.Env = append(r.Env, [2]string{"SOURCE_DATE_EPOCH", wheelEpoch})
 	return r
 }
 
-func wheelCommand(indexOpts []string, sb plan.SourceBuild, p *plan.Plan) command {
+// fileOptions are the requirement files' own index options (requirementIndexOptions):
+// the sdist comes from where they say.
+func wheelCommand(indexOpts, fileOptions []string, sb plan.SourceBuild, p *plan.Plan) command {
 	line := sb.Name + "==" + sb.Version
 	args := []string{"/bin/sh", "-c", `. ./` + pipSettingsFile + `; exec "$@"`, "acai-wheel",
 		"python", "-m", "pip", "wheel", "--no-deps", "--no-binary", sb.Name, "--wheel-dir", wheelOutMount, "-r", wheelReqFile}
@@ -61,7 +63,7 @@ func wheelCommand(indexOpts []string, sb plan.SourceBuild, p *plan.Plan) command
 	}
 	one := plan.Make(p.Target, []plan.Package{sb.Package})
 	return command{tool: pipForUV, args: append(args, indexOpts...), what: sb.String() + " from its source distribution (pip wheel)",
-		generated: map[string][]byte{wheelReqFile: []byte(line + "\n"), pipSettingsFile: pipSettingsScript},
+		generated: map[string][]byte{wheelReqFile: []byte(withOptionLines(fileOptions, line+"\n")), pipSettingsFile: pipSettingsScript},
 		dir:       requirementsMount, keys: []string{"requirements", "packages"}, hint: one.FailureHint()}
 }
 
@@ -85,7 +87,7 @@ func (c *converter) wheelStages(ctx context.Context) (map[string]llb.State, erro
 			packages, why := plannedPackages(c.spec, plan.Make(c.plan.Target, []plan.Package{sb.Package}))
 			base = c.addBuildPackages(base, packages, why)
 		}
-		r := wheelStep(indexOptions(c.spec.Build), sb, c.plan)
+		r := wheelStep(indexOptions(c.spec.Build), c.requirementIndexOptions(), sb, c.plan)
 		// Its inputs are the package's alone: no resolution mount (converter.run).
 		alone := *c
 		alone.resolution = nil

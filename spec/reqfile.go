@@ -182,3 +182,52 @@ func logicalLines(data []byte) []logicalLine {
 	}
 	return out
 }
+
+// indexOptionPattern matches the options of a requirement file that say where pip finds
+// packages; they apply to the whole install, wherever they stand.
+var indexOptionPattern = regexp.MustCompile(`^(-i|--index-url|--extra-index-url|--no-index|-f|--find-links|--trusted-host)(=|\s|$)`)
+
+// IndexOptions are a requirement file's lines that say where packages come from
+// (--index-url, --extra-index-url, --no-index, --find-links, --trusted-host), as
+// written: an install that takes the file's packages one by one (a package layer, a
+// wheel built from source) carries them, so that each package comes from where the file
+// says.
+func IndexOptions(data []byte) []string {
+	var out []string
+	for _, l := range logicalLines(data) {
+		if indexOptionPattern.MatchString(l.text) {
+			out = append(out, l.text)
+		}
+	}
+	return out
+}
+
+// PinnedLines are a requirement file's pinned requirements (name==version, with their
+// hashes and markers), as written, by normalized name, in the file's order (a lock's
+// export may pin two versions of a name, one per fork). A hash-pinned file (pip-compile
+// --generate-hashes, uv pip compile --generate-hashes, poetry export) gives each
+// package's own line, which its package layer installs, checked against those hashes.
+func PinnedLines(data []byte) map[string][]string {
+	out := map[string][]string{}
+	for _, l := range logicalLines(data) {
+		if strings.HasPrefix(l.text, "-") {
+			continue
+		}
+		name, _, ok := strings.Cut(l.text, "==")
+		name, _, _ = strings.Cut(strings.TrimSpace(name), "[") // extras
+		if !ok || name == "" || strings.ContainsAny(name, "<>!~@ ;") {
+			continue
+		}
+		n := NormalizeName(name)
+		out[n] = append(out[n], l.text)
+	}
+	return out
+}
+
+// PinnedVersion is the version a PinnedLines line pins.
+func PinnedVersion(line string) string {
+	_, rest, _ := strings.Cut(line, "==")
+	v, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	v, _, _ = strings.Cut(v, ";")
+	return v
+}

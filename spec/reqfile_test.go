@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -83,5 +85,29 @@ func TestCredentialsInURLsAreErrors(t *testing.T) {
 	_, err = Parse("Acaifile", []byte("[build]\nextra_index_urls = [\"https://pypi.example.com/simple\", \"https://me:s3cret@pypi.example.com/simple\"]\n"))
 	if err == nil || !strings.Contains(err.Error(), "Acaifile:2:56: `build.extra_index_urls[1]` carries credentials (me@pypi.example.com)") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// A requirement file's pinned lines, as pip reads them (continuations joined, comments
+// gone, extras and markers kept), by name; and its options that say where packages
+// come from, whatever their spelling.
+func TestPinnedLinesAndIndexOptions(t *testing.T) {
+	file := []byte("# generated\n-i https://pypi.example/simple\n--extra-index-url=https://x.example/simple\n--no-index\n-f https://wheels.example/\n--trusted-host x.example\n" +
+		"--only-binary :all:\n-r base.txt\nNumPy==2.4.6 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via pandas\n" +
+		"uvicorn[standard]==0.30.0 --hash=sha256:cc\nnumpy==2.5.5 ; python_version >= \"3.13\"\nrequests>=2\nlib @ https://files.example/lib.whl\n")
+	got := PinnedLines(file)
+	want := map[string][]string{
+		"numpy":   {"NumPy==2.4.6 --hash=sha256:aa --hash=sha256:bb", `numpy==2.5.5 ; python_version >= "3.13"`},
+		"uvicorn": {"uvicorn[standard]==0.30.0 --hash=sha256:cc"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PinnedLines = %q\nwant %q", got, want)
+	}
+	if v := PinnedVersion(got["numpy"][1]); v != "2.5.5" {
+		t.Errorf("PinnedVersion = %q", v)
+	}
+	wantOptions := []string{"-i https://pypi.example/simple", "--extra-index-url=https://x.example/simple", "--no-index", "-f https://wheels.example/", "--trusted-host x.example"}
+	if got := IndexOptions(file); !slices.Equal(got, wantOptions) {
+		t.Errorf("IndexOptions = %q\nwant %q", got, wantOptions)
 	}
 }
