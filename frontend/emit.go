@@ -26,10 +26,8 @@ func (c *converter) run(st llb.State, r model.Run) llb.ExecState {
 	for _, m := range r.Mounts {
 		opts = append(opts, c.mount(r, m))
 	}
-	if c.resolution != nil {
-		// Read by nothing: it puts the resolve steps into the graph that
-		// --export-cache mode=max exports, so that another machine's resolve is CACHED.
-		opts = append(opts, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
+	if r.MountsResolution {
+		opts = append(opts, c.resolutionMount()...)
 	}
 	for _, kv := range r.Env {
 		opts = append(opts, llb.AddEnv(kv[0], kv[1]))
@@ -43,6 +41,15 @@ func (c *converter) run(st llb.State, r model.Run) llb.ExecState {
 		}
 	}
 	return st.Run(runOpts(c.opts(r.Stage, r.Name, r.Keys...), opts...)...)
+}
+
+// resolutionMount mounts the resolve steps' output into a step that does not read it
+// (model.Run.MountsResolution); none when the build was not resolved ahead.
+func (c *converter) resolutionMount() []llb.RunOption {
+	if c.resolution == nil {
+		return nil
+	}
+	return []llb.RunOption{llb.AddMount(resolvedMount, *c.resolution, llb.Readonly)}
 }
 
 // mount emits one of r's mounts.

@@ -436,6 +436,7 @@ func installSteps(cmds []command, p *plan.Plan) []model.Run {
 	for i, cmd := range cmds {
 		cmd = followPlan(cmd, p)
 		out[i] = cmd.step(stageDeps, cmd.what)
+		out[i].MountsResolution = true // its inputs are the whole set's
 	}
 	return out
 }

@@ -373,12 +373,10 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 		layers = append(layers, llb.Diff(builder, skeleton, c.opts(stageDeps, "layer: the venv")...))
 		names = append(names, "python -m venv --without-pip "+spec.VenvDir)
 	}
-	alone := *c
-	alone.resolution = nil
 	lines, options := c.lockLines(), c.requirementIndexOptions()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
 		cmd := layerCommand(c.spec, g, c.plan, lines, options)
-		st := alone.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)})
+		st := c.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)}) // no resolution mount
 		layers = append(layers, llb.Diff(skeleton, st, c.opts(stageDeps, "layer: "+cmd.what)...))
 		names = append(names, cmd.what)
 	}

@@ -298,3 +298,28 @@ func TestHashPinnedRequirementFileGetsPackageLayers(t *testing.T) {
 	wantEqual(t, "the wheel stage's file", string(wheel.generated[wheelReqFile]),
 		"--extra-index-url https://wheels.example/simple\nawslambdaric==3.1.1 --hash=sha256:1c1f\n")
 }
+
+// The one install mounts the resolution (which puts the resolve steps into a mode=max
+// cache export); a package's layer and its wheel build do not: their cache keys hold
+// their package alone, so another project's build finds them CACHED.
+func TestOnlyTheWholeSetsInstallMountsTheResolution(t *testing.T) {
+	a, err := spec.Parse("Acaifile", []byte(`requirements = "requirements.txt"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
+		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	for _, r := range installSteps(depsCommands(a, Project{}, nil), p) {
+		if !r.MountsResolution {
+			t.Errorf("the install %q does not mount the resolution", r.Name)
+		}
+	}
+	layer := layerCommand(a, p.Packages[1:], p, nil, nil)
+	if layer.step(stageDeps, layer.what).MountsResolution {
+		t.Error("numpy's layer mounts the resolution")
+	}
+	if wheelStep(nil, nil, p.SourceBuilds[0], p).MountsResolution {
+		t.Error("awslambdaric's wheel build mounts the resolution")
+	}
+}

@@ -376,12 +376,10 @@ func (c *converter) scanStage(deps llb.State, runnerBase llb.State) llb.State {
 		llb.Args([]string{"/bin/sh", "-c", scanScript, "acai-scan", c.spec.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile)}),
 		llb.AddMount(runnerBaseMount, runnerBase, llb.Readonly),
 	}
-	if c.resolution != nil {
-		// Read by nothing, as in the installs (converter.run): package layers' steps do not
-		// mount it (their inputs are their packages'), so the scan puts the resolve steps
-		// into the graph that --export-cache mode=max exports.
-		opts = append(opts, llb.AddMount(resolvedMount, *c.resolution, llb.Readonly))
-	}
+	// Read by nothing, as in the one install: package layers' steps do not mount it
+	// (their inputs are their packages'), so the scan puts the resolve steps into the
+	// graph that --export-cache mode=max exports.
+	opts = append(opts, c.resolutionMount()...)
 	run := deps.Run(runOpts(c.opts(stageScan, "scanelf: shared libraries the installed packages need", "runtime.auto_deps"), opts...)...)
 	return run.AddMount(scanOutputMount, llb.Scratch().Platform(c.platform))
 }

@@ -88,10 +88,8 @@ func (c *converter) wheelStages(ctx context.Context) (map[string]llb.State, erro
 			base = c.addBuildPackages(base, packages, why)
 		}
 		r := wheelStep(indexOptions(c.spec.Build), c.requirementIndexOptions(), sb, c.plan)
-		// Its inputs are the package's alone: no resolution mount (converter.run).
-		alone := *c
-		alone.resolution = nil
-		out[sb.Name] = alone.run(base.state, r).AddMount(wheelOutMount, llb.Scratch().Platform(c.platform))
+		// Its inputs are the package's alone: no resolution mount (model.Run.MountsResolution).
+		out[sb.Name] = c.run(base.state, r).AddMount(wheelOutMount, llb.Scratch().Platform(c.platform))
 	}
 	return out, nil
 }

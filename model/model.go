@@ -21,6 +21,12 @@ type Run struct {
 	// those given are passed, but for one that carries credentials.
 	ArgPrefixes []string
 	Mounts      []Mount
+	// MountsResolution: the step mounts the resolve steps' output, which it does not
+	// read: the resolve steps are then in the graph that --export-cache mode=max
+	// exports, so that another machine's resolve is CACHED. A step whose inputs are one
+	// package's (a package's layer, its wheel build) does not: its cache key holds that
+	// package alone.
+	MountsResolution bool
 }
 
 // ProgressName is the step's name in the build's progress and its image history.

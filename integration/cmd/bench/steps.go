@@ -9,14 +9,17 @@ import (
 	"time"
 
 	"github.com/acai-build/acai/integration/testbed"
+	"github.com/moby/buildkit/client"
 )
 
-// stepBreakdown is where a cold build of examples/lambda's set spends its time, acai and
-// the hand-written recipe side by side: each build's vertices (BuildKit's progress
-// timestamps) grouped by what they do, each group's wall time (the union of its
-// vertices' intervals: parallel steps count once), medians of the runs. The groups
-// overlap in time (acai's package layers install while the runner base loads), so they
-// do not add up to the whole build, which is the last row.
+// stepBreakdown is where a cold and a warm build of examples/lambda's set spend their
+// time, acai and the hand-written recipe side by side: each build's vertices (BuildKit's
+// progress timestamps) grouped by what they do, each group's wall time (the union of its
+// vertices' intervals: parallel steps count once), medians of the runs. Cold: all build
+// cache pruned. Warm: the same build again after pruning everything but the cache mounts
+// (pip's and uv's download caches filled, every step re-run). The groups overlap in time
+// (acai's package layers install while the runner base loads), so they do not add up to
+// the whole build, which is the last row.
 func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 	reqs, handwritten, err := lambdaSet(bed)
 	if err != nil {
@@ -26,35 +29,59 @@ func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 		{"acai", "Acaifile", bed.WithSyntax(lambdaSetAcaifile)},
 		{"hand-written", "Dockerfile", string(handwritten)},
 	}
-	spans := map[string]map[string][]time.Duration{} // variant → group → runs
-	whole := map[string][]time.Duration{}
+	type key struct{ variant, mode string }
+	spans := map[key]map[string][]time.Duration{} // → group → runs
+	whole := map[key][]time.Duration{}
+	record := func(k key, took time.Duration, log string) {
+		whole[k] = append(whole[k], took)
+		if spans[k] == nil {
+			spans[k] = map[string][]time.Duration{}
+		}
+		groups := groupSpans(progressVertices(log))
+		for _, g := range stepGroups {
+			spans[k][g.name] = append(spans[k][g.name], groups[g.name])
+		}
+	}
 	for i := 0; i < runs; i++ {
 		for _, v := range variants {
 			o, _, took, log, err := coldLambdaBuild(ctx, bed, reqs, v.file, v.content, "rawjson")
-			os.RemoveAll(o.Dir)
 			if err != nil {
+				os.RemoveAll(o.Dir)
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
-			whole[v.name] = append(whole[v.name], took)
-			if spans[v.name] == nil {
-				spans[v.name] = map[string][]time.Duration{}
+			record(key{v.name, "cold"}, took, log)
+			// Warm: every record but the cache mounts pruned, the same build again.
+			if err := bed.Client.Prune(ctx, nil, client.WithFilter([]string{"type!=exec.cachemount"})); err != nil {
+				os.RemoveAll(o.Dir)
+				return err
 			}
-			groups := groupSpans(progressVertices(log))
-			for _, g := range stepGroups {
-				spans[v.name][g.name] = append(spans[v.name][g.name], groups[g.name])
+			start := time.Now()
+			res, _, err := bed.BuildctlToOCI(ctx, o)
+			os.RemoveAll(o.Dir)
+			if err != nil {
+				return fmt.Errorf("%s, warm: %w", v.name, err)
 			}
+			record(key{v.name, "warm"}, time.Since(start), res.Log)
 		}
 	}
-	fmt.Printf("Where a cold build of examples/lambda's set goes (all build cache pruned, `buildctl build` to an OCI layout; BuildKit's progress timestamps; seconds of wall time per group of steps, parallel steps counted once; medians of %d):\n", runs)
-	fmt.Printf("| %-58s | %8s | %12s |\n|---|---|---|\n", "group of steps", "acai", "hand-written")
-	for _, g := range stepGroups {
-		a, h := median(spans["acai"][g.name]), median(spans["hand-written"][g.name])
-		if a == 0 && h == 0 {
-			continue
+	for _, mode := range []string{"cold", "warm"} {
+		what := "all build cache pruned"
+		if mode == "warm" {
+			what = "everything but the cache mounts pruned: the download caches filled, every step re-run"
 		}
-		fmt.Printf("| %-58s | %8.2f | %12.2f |\n", g.name, a, h)
+		fmt.Printf("Where a %s build of examples/lambda's set goes (%s; `buildctl build` to an OCI layout; BuildKit's progress timestamps; seconds of wall time per group of steps, parallel steps counted once; medians of %d):\n", mode, what, runs)
+		fmt.Printf("| %-58s | %8s | %12s |\n|---|---|---|\n", "group of steps", "acai", "hand-written")
+		a, h := key{"acai", mode}, key{"hand-written", mode}
+		for _, g := range stepGroups {
+			as, hs := median(spans[a][g.name]), median(spans[h][g.name])
+			if as == 0 && hs == 0 {
+				continue
+			}
+			fmt.Printf("| %-58s | %8.2f | %12.2f |\n", g.name, as, hs)
+		}
+		fmt.Printf("| %-58s | %8.2f | %12.2f |\n", "the whole build (buildctl's start to its exit)", median(whole[a]), median(whole[h]))
+		fmt.Printf("| %-58s | %8.2f | %12s |\n\n", "ratio acai / hand-written", median(whole[a])/median(whole[h]), "")
 	}
-	fmt.Printf("| %-58s | %8.2f | %12.2f |\n\n", "the whole build (buildctl's start to its exit)", median(whole["acai"]), median(whole["hand-written"]))
 	return nil
 }
 
