@@ -48,16 +48,23 @@ func TestLayerGroupsChangeOneLayerPerPackageChange(t *testing.T) {
 	}
 }
 
-// A package's layer step installs that package alone, at its resolved version, with
-// nothing of the rest of the set in its inputs; one that compiles builds from source.
-func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
+// requirementsOfAwslambdaricAndNumpy is an Acaifile of a requirement file, and its plan:
+// awslambdaric 3.1.1 compiles, numpy 2.4.6 is a wheel.
+func requirementsOfAwslambdaricAndNumpy(t *testing.T) (*spec.Acaifile, *plan.Plan) {
+	t.Helper()
 	a, err := spec.Parse("Acaifile", []byte(`requirements = "requirements.txt"`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+	return a, plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
 		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
 		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+}
+
+// A package's layer step installs that package alone, at its resolved version, with
+// nothing of the rest of the set in its inputs; one that compiles builds from source.
+func TestLayerStepInstallsOnePackageAlone(t *testing.T) {
+	a, p := requirementsOfAwslambdaricAndNumpy(t)
 	numpy := layerCommand(a, p.Packages[1:], p, nil, nil).step(stageDeps, "numpy 2.4.6")
 	wantEqual(t, "progress name", numpy.ProgressName(), "[deps] numpy 2.4.6")
 	wantArgs(t, numpy, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile)
@@ -303,13 +310,7 @@ func TestHashPinnedRequirementFileGetsPackageLayers(t *testing.T) {
 // cache export); a package's layer and its wheel build do not: their cache keys hold
 // their package alone, so another project's build finds them CACHED.
 func TestOnlyTheWholeSetsInstallMountsTheResolution(t *testing.T) {
-	a, err := spec.Parse("Acaifile", []byte(`requirements = "requirements.txt"`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
-		{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
-		{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}})
+	a, p := requirementsOfAwslambdaricAndNumpy(t)
 	for _, r := range installSteps(depsCommands(a, Project{}, nil), p) {
 		if !r.MountsResolution {
 			t.Errorf("the install %q does not mount the resolution", r.Name)
