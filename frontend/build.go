@@ -227,7 +227,7 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 		if target == stageBuilder {
 			continue // the builder installs nothing: no plan
 		}
-		_, cmds, err := conv.resolveFor(ctx, target)
+		_, cmds, err := conv.resolveFor(ctx, target, false)
 		if err != nil {
 			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
@@ -318,7 +318,7 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 	if target == stageBuilder {
 		return c.builderStage(ctx)
 	}
-	builder, cmds, err := c.resolveFor(ctx, target)
+	builder, cmds, err := c.resolveFor(ctx, target, true)
 	if err != nil {
 		return nil, err
 	}
@@ -340,8 +340,9 @@ func (c *converter) build(ctx context.Context, target string) (*stage, error) {
 
 // resolveFor resolves what a build of target installs (c.plan) and returns the builder
 // that plan needs and the dependency installs: all that --call plan and --check need,
-// with no stage of the image made.
-func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []command, error) {
+// with no stage of the image made. building: for a build, which completes a named-only
+// plan with its source builds' wheels (complete.go); --call plan and --check build none.
+func (c *converter) resolveFor(ctx context.Context, target string, building bool) (*stage, []command, error) {
 	if err := c.setCross(target); err != nil {
 		return nil, nil, err
 	}
@@ -359,7 +360,7 @@ func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []co
 			return nil, nil, err
 		}
 	}
-	builder, err := c.plannedBuilder(ctx, resolved)
+	builder, err := c.plannedBuilder(ctx, resolved, building)
 	return builder, cmds, err
 }
 
@@ -367,7 +368,7 @@ func (c *converter) resolveFor(ctx context.Context, target string) (*stage, []co
 // is the builder that plan needs. A build acai cannot resolve ahead (an architecture
 // the resolver has no musl platform for, a pylock.toml with local or VCS packages)
 // gets the whole toolchain.
-func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage, error) {
+func (c *converter) plannedBuilder(ctx context.Context, cmds []command, building bool) (*stage, error) {
 	// A cross build's builder is the build platform's.
 	steps := c.steps()
 	base, generated, err := steps.builderBase(ctx)
@@ -408,6 +409,11 @@ func (c *converter) plannedBuilder(ctx context.Context, cmds []command) (*stage,
 	}
 	if c.plan, c.resolution, err = resolver.resolve(ctx, rbase.state, target, cmds); err != nil {
 		return nil, err
+	}
+	if building && resolver == steps && steps == c && c.completesWithWheels() {
+		if err := c.completeResolution(ctx, rbase.state, cmds); err != nil {
+			return nil, err
+		}
 	}
 	if c.host != nil {
 		c.plan.Cross = true

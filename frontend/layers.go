@@ -29,6 +29,9 @@ const layerRequirementsFile = "acai-layer.txt"
 // empty copy needs no reason in its progress name.
 const nothingToInstall = "nothing to install"
 
+// namedOnlyReason is packageLayersOff's answer for a named-only plan (plan.NamedOnly).
+const namedOnlyReason = "a source build's dependencies are resolved by the install"
+
 // packageLayersOff says why this build installs its dependencies in one layer; "" when
 // it gets one layer per package. cmds are the dependency installs.
 func (c *converter) packageLayersOff(cmds []command) string {
@@ -40,7 +43,7 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	case c.plan == nil:
 		return "the build was not resolved ahead"
 	case c.plan.NamedOnly:
-		return "a source build's dependencies are resolved by the install"
+		return namedOnlyReason
 	case c.plan.Cross:
 		return "a cross build"
 	}
@@ -76,7 +79,12 @@ func (c *converter) packageLayersOff(cmds []command) string {
 
 // layering is what --call plan says of the dependency layers of this build.
 func (c *converter) layering(cmds []command) string {
-	if why := c.packageLayersOff(cmds); why != "" {
+	why := c.packageLayersOff(cmds)
+	if why == namedOnlyReason && c.completesWithWheels() && c.canMerge() {
+		// --call plan and --check build no wheel: the build completes this plan with them.
+		return "one per package once the source builds' wheels are built (the build resolves their dependencies with them; if that fails, one layer)"
+	}
+	if why != "" {
 		return "one layer (" + why + ")"
 	}
 	n := len(layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers))

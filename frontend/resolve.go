@@ -24,57 +24,65 @@ const resolvedMount = "/acai/resolved"
 // --python-version X.Y`), whichever installer installs: it lists, per package, the
 // wheels the target can install, and none for a package that compiles there.
 func (c *converter) resolve(ctx context.Context, base llb.State, target plan.Target, cmds []command) (*plan.Plan, *llb.State, error) {
+	packages, namedOnly, merged, err := c.runResolves(ctx, base, cmds,
+		func(cmd command) command { return resolveCommand(cmd, target) },
+		func(cmd command) string { return c.resolveName(cmd, target) }, namedOnlyMarker)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := plan.Make(target, packages)
+	p.NamedOnly = namedOnly
+	return p, merged, nil
+}
+
+// runResolves runs, on base, the resolve step (step; its progress name: name) of each
+// command of cmds that resolves, solves them at once and reads what each wrote: the
+// packages of all, whether one left marker beside its pylock.toml, and the steps'
+// output.
+func (c *converter) runResolves(ctx context.Context, base llb.State, cmds []command, step func(command) command, name func(command) string, marker string) ([]plan.Package, bool, *llb.State, error) {
 	merged := llb.Scratch().Platform(c.platform)
-	n := 0
+	var names []string // each command's pylock.toml and marker, read at once
 	for i, cmd := range cmds {
 		if cmd.resolve == nil {
 			continue
 		}
-		out := c.run(base, resolveCommand(cmd, target).step(stageResolve, c.resolveName(cmd, target))).
-			AddMount(resolvedMount, llb.Scratch().Platform(c.platform))
+		out := c.run(base, step(cmd).step(stageResolve, name(cmd))).AddMount(resolvedMount, llb.Scratch().Platform(c.platform))
 		merged = merged.File(llb.Copy(out, "/", fmt.Sprintf("/%d/", i), &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}), c.opts(stageResolve, "collect the resolution")...)
-		n++
+		names = append(names, fmt.Sprintf("/%d/pylock.toml", i), fmt.Sprintf("/%d/%s", i, marker))
 	}
+	if len(names) == 0 {
+		return nil, false, &merged, nil
+	}
+	def, err := merged.Marshal(ctx)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	res, err := c.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: c.bc.CacheImports})
+	if err != nil {
+		return nil, false, nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	contents, errs := readFiles(ctx, ref, names)
 	var packages []plan.Package
-	namedOnly := false
-	if n > 0 {
-		def, err := merged.Marshal(ctx)
+	marked := false
+	for i, cmd := range slices.DeleteFunc(slices.Clone(cmds), func(c command) bool { return c.resolve == nil }) {
+		marked = marked || errs[2*i+1] == nil
+		switch {
+		case errs[2*i] != nil && errs[2*i+1] == nil:
+			continue // a failed completion, which writes no pylock.toml
+		case errs[2*i] != nil:
+			return nil, false, nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, errs[2*i])
+		}
+		pkgs, err := plan.ParsePylock(names[2*i], contents[2*i])
 		if err != nil {
-			return nil, nil, err
+			return nil, false, nil, err
 		}
-		res, err := c.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: c.bc.CacheImports})
-		if err != nil {
-			return nil, nil, err
-		}
-		ref, err := res.SingleRef()
-		if err != nil {
-			return nil, nil, err
-		}
-		// Every command's pylock.toml and named-only marker, read at once.
-		var names []string
-		for i, cmd := range cmds {
-			if cmd.resolve != nil {
-				names = append(names, fmt.Sprintf("/%d/pylock.toml", i), fmt.Sprintf("/%d/%s", i, namedOnlyMarker))
-			}
-		}
-		contents, errs := readFiles(ctx, ref, names)
-		for i, cmd := range slices.DeleteFunc(slices.Clone(cmds), func(c command) bool { return c.resolve == nil }) {
-			if errs[2*i] != nil {
-				return nil, nil, fmt.Errorf("reading the resolution of %s: %w", cmd.what, errs[2*i])
-			}
-			pkgs, err := plan.ParsePylock(names[2*i], contents[2*i])
-			if err != nil {
-				return nil, nil, err
-			}
-			packages = mergePackages(packages, pkgs)
-			if errs[2*i+1] == nil {
-				namedOnly = true
-			}
-		}
+		packages = mergePackages(packages, pkgs)
 	}
-	p := plan.Make(target, packages)
-	p.NamedOnly = namedOnly
-	return p, &merged, nil
+	return packages, marked, &merged, nil
 }
 
 // resolveName is a resolve step's progress name: what it resolves, for which target.
@@ -92,9 +100,7 @@ func (c *converter) resolveName(cmd command, target plan.Target) string {
 // leaves resolvedMount/named-only, and the install resolves those dependencies; not for
 // a lock (or no_deps = true), whose named requirements are all there is.
 func resolveCommand(cmd command, target plan.Target) command {
-	compile := []string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
-		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
-		"--output-file", path.Join(resolvedMount, "pylock.toml")}
+	compile := compileArgs(target)
 	wheelsOnly := shellWords(slices.Concat(compile, []string{"--no-build"}, cmd.resolve))
 	named, marker := compile, ""
 	if !slices.Contains(cmd.resolve, "--no-deps") {
@@ -116,6 +122,13 @@ func resolveCommand(cmd command, target plan.Target) command {
 		maps.Copy(generated, cmd.resolveFiles)
 	}
 	return command{tool: uv, args: []string{"/bin/sh", "-c", script}, what: cmd.what, inputs: cmd.inputs, generated: generated, dir: cmd.dir, keys: cmd.keys}
+}
+
+// compileArgs run uv's resolver for target, writing resolvedMount/pylock.toml.
+func compileArgs(target plan.Target) []string {
+	return []string{uvMount + "/uv", "pip", "compile", "--quiet", "--format", "pylock.toml",
+		"--python-platform", target.ResolverPlatform(), "--python-version", target.Python,
+		"--output-file", path.Join(resolvedMount, "pylock.toml")}
 }
 
 // namedOnlyMarker says a resolution covers the named requirements, not their

@@ -164,6 +164,9 @@ func (c *converter) compilingText(cmds []command) string {
 		return "in the install: " + strings.Join(names, ", ") + " (a lock's or a requirement file's hashes, or a --no-binary in a requirement file, refuse a wheel built here)"
 	}
 	text := "each in a stage of its own ([wheels]), whose wheel the install takes: " + strings.Join(names, ", ")
+	if c.completesWithWheels() {
+		return text + " (the build resolves their dependencies once they are built)"
+	}
 	if c.installsCompile(cmds) {
 		text += "; the install compiles too (a lock's packages, or dependencies not resolved ahead), on a builder with the toolchain"
 	}

@@ -149,7 +149,11 @@ func TestLambdaOnAnAWSLambdaRICThatCompiles(t *testing.T) {
 		"[resolve] resolve -r requirements.txt for musllinux_1_2_x86_64, CPython 3.12",
 		"[builder] apk add --no-cache build-base linux-headers autoconf automake libtool cmake make elfutils-dev (to compile awslambdaric 3.1.1)",
 		"[wheels] awslambdaric 3.1.1 from its source distribution (pip wheel)",
-		"[deps] uv pip install -r requirements.txt (wheels compiled from source: awslambdaric 3.1.1)")
+		// The resolution lists awslambdaric alone (its dependencies would need it built),
+		// then the whole set once its wheel is built: a layer per package, awslambdaric's
+		// taking that wheel.
+		"[resolve] resolve -r requirements.txt for musllinux_1_2_x86_64, CPython 3.12, with the dependencies of the wheels built from source",
+		"[deps] awslambdaric 3.1.1 (its wheel, compiled from source)", "[deps] simplejson 4.3.0", "[deps] snapshot-restore-py 1.0.0")
 	wantContains(t, "warnings", strings.Join(res.Warnings, "\n"),
 		"CompilesOnAlpine: awslambdaric 3.1.1 has no musllinux_1_2_x86_64 wheel for CPython 3.12: it compiles in the builder, which acai gives build-base linux-headers autoconf automake libtool cmake make elfutils-dev (builds its bundled aws-lambda-cpp and curl with autotools and cmake); the runner gets libstdc++ (requirements.txt:1)")
 	wantContains(t, "apk requests in the runner", readFile(t, res.Image, "/etc/apk/acai-shim-requests"), "libstdc++\n")

@@ -89,7 +89,7 @@ func TestCallPlanOnTwoArchitectures(t *testing.T) {
 		"builder adds: autoconf automake libtool cmake make elfutils-dev (for awslambdaric 3.1.1: builds its bundled aws-lambda-cpp and curl with autotools and cmake)",
 		"runner adds: libstdc++ (for awslambdaric 3.1.1)",
 		// Resolving awslambdaric's dependencies would build it: the named requirements only.
-		"(the named requirements only: the dependencies of what builds from source are resolved by the install)")
+		"(the named requirements only: the dependencies of what builds from source are resolved once it is built)")
 	// (Had it run on arm64, it would have failed: this machine has no emulator for it.)
 	wantContains(t, "progress", res.Log, "[resolve] resolve -r requirements.txt for musllinux_1_2_aarch64, CPython 3.12")
 }

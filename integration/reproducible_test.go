@@ -24,9 +24,13 @@ func TestCompiledPackagesAreReproducible(t *testing.T) {
 	t.Parallel()
 	compiled := project(t, bed.WithSyntax("requirements = \"requirements.txt\"\n"),
 		map[string]string{"requirements.txt": pyyamlFromSource + "awslambdaric==3.1.1\nsimplejson==4.3.0\nsnapshot-restore-py==1.0.0\n", "app.py": "print('app')\n"})
+	// One install that compiles in itself (one layer): what a build falls back to.
+	inInstall := project(t, bed.WithSyntax("requirements = \"requirements.txt\"\n[runtime]\nlayers = \"single\"\n"),
+		map[string]string{"requirements.txt": pyyamlFromSource, "app.py": "print('app')\n"})
 	uvlock := uvProject(t, bed.WithSyntax("lock = \"uv.lock\"\nentrypoint = [\"greet\"]\n"))
 	apps := []struct{ name, dir, step string }{
-		{"PyYAML and awslambdaric from source", compiled, "[deps] uv pip install -r requirements.txt (builds from source: "},
+		{"PyYAML and awslambdaric from source", compiled, "[deps] awslambdaric 3.1.1 (its wheel, compiled from source)"},
+		{"PyYAML compiled in the install", inInstall, "[deps] uv pip install -r requirements.txt (builds from source: "},
 		{"uv.lock project", uvlock, "[deps] uv pip install --no-deps . (the project, non-editable)"},
 	}
 	digests := make([][]string, len(apps))

@@ -87,7 +87,7 @@ func TestCompiledWheelTravelsInTheRegistryCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantContains(t, "A's progress", first.Log, step, "(wheels compiled from source: awslambdaric 3.1.1)")
+	wantContains(t, "A's progress", first.Log, step, "[deps] awslambdaric 3.1.1 (its wheel, compiled from source)")
 
 	second, err := bed.StartDaemon(testContext(t), filepath.Join(t.TempDir(), "buildkitd"), "wheel-cache-buildkitd")
 	if err != nil {

@@ -350,7 +350,7 @@ func (p *Plan) Text(platform string) string {
 		fmt.Fprintf(&b, "  %-*s  %-10s  %s\n", w, pkg.Name, pkg.Version, how)
 	}
 	if p.NamedOnly {
-		b.WriteString("  (the named requirements only: the dependencies of what builds from source are resolved by the install)\n")
+		b.WriteString("  (the named requirements only: the dependencies of what builds from source are resolved once it is built)\n")
 	}
 	if p.Cross {
 		b.WriteString("cross-built from the build platform, with no emulator: the target's wheels are installed there\n")
