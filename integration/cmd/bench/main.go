@@ -5,7 +5,7 @@
 // prints medians and ratios and never fails on a number. Run it with `bash hack/bench`.
 //
 //	ACAI_BENCH_RUNS=5   runs per figure (alternating between the builds compared)
-//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan|layers|slim|steps|export   only that table
+//	ACAI_BENCH_ONLY=small|bigcontext|real|installers|toolchain|cross|plan|layers|slim|steps|export|wheels   only that table
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
 //	                                app's table, the no-op timeline and the plan table,
 //	                                alternating with the working tree's
@@ -77,6 +77,7 @@ func run() error {
 		{"slim", func() error { return slimImages(ctx, bed) }},
 		{"steps", func() error { return stepBreakdown(ctx, bed) }},
 		{"export", func() error { return exportSettings(ctx, bed) }},
+		{"wheels", func() error { return sharedWheels(ctx, bed) }},
 	}
 	only := os.Getenv("ACAI_BENCH_ONLY")
 	for _, table := range tables {
