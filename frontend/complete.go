@@ -53,7 +53,7 @@ func (c *converter) completeResolution(ctx context.Context, base llb.State, cmds
 	var metadata []dependencyMetadata
 	for _, sb := range c.plan.SourceBuilds {
 		st := wheels[sb.Name]
-		requires, err := builtWheelRequires(ctx, c, &st)
+		requires, err := c.builtWheelRequires(ctx, &st)
 		if err != nil {
 			return fmt.Errorf("reading the wheel of %s: %w", sb, err)
 		}
@@ -115,7 +115,7 @@ func withFile(m map[string][]byte, k string, v []byte) map[string][]byte {
 
 // builtWheelRequires is the Requires-Dist of the wheel that st (a wheel stage's output)
 // holds.
-func builtWheelRequires(ctx context.Context, c *converter, st *llb.State) ([]string, error) {
+func (c *converter) builtWheelRequires(ctx context.Context, st *llb.State) ([]string, error) {
 	// With the build's cache imports: a wheel another machine built comes from its cache.
 	def, err := st.Marshal(ctx)
 	if err != nil {
