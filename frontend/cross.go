@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
@@ -86,21 +87,29 @@ func (c *converter) crossInstalls(cmds []command) []command {
 	return out
 }
 
-// runnerStep runs argv as a step that adds a layer to the runner r: in r itself, or in a
-// cross build, in the build platform's runner base with r's root at targetMount (argv
-// then finds it in $ACAI_ROOT, and the target's apk architecture in $ACAI_ARCH).
-func (c *converter) runnerStep(ctx context.Context, r *stage, name string, keys []string, argv []string, more ...llb.RunOption) (llb.State, error) {
-	if c.host == nil {
-		return r.state.Run(runOpts(c.layer(r, stageRunner, name, keys...), append([]llb.RunOption{llb.Args(argv)}, more...)...)...).Root(), nil
+// on is the converter that runs a step on platform p: the build platform's in a cross
+// build for a step on the build platform, c otherwise.
+func (c *converter) on(p model.Platform) *converter {
+	if p == model.OnBuild && c.host != nil {
+		return c.host
 	}
-	hostBase, err := c.host.baseImage(ctx, stageRunner, c.spec.RunnerImage(), "runtime.image", "python", "alpine")
+	return c
+}
+
+// runnerLayer emits the runner step s, which adds a layer to the runner r: on r itself,
+// or for a step on the build platform that changes the target's root (s.Root: a cross
+// build), in the build platform's runner base with r's root mounted at s.Root.
+func (c *converter) runnerLayer(ctx context.Context, r *stage, s model.Run, stages map[string]llb.State) (llb.State, error) {
+	c.history(r, s.ProgressName())
+	if s.Root == "" {
+		return c.runWith(r.state, s, stages).Root(), nil
+	}
+	conv := c.on(s.Platform)
+	hostBase, err := conv.baseImage(ctx, stageRunner, c.spec.RunnerImage(), "runtime.image", "python", "alpine")
 	if err != nil {
 		return llb.State{}, err
 	}
-	t, _ := plan.TargetFor(c.platform.Architecture, c.spec.Python)
-	run := hostBase.state.Run(runOpts(c.host.layer(r, stageRunner, name, keys...),
-		append([]llb.RunOption{llb.Args(argv), llb.AddEnv("ACAI_ROOT", targetMount), llb.AddEnv("ACAI_ARCH", t.Arch)}, more...)...)...)
-	return run.AddMount(targetMount, r.state), nil
+	return conv.runWith(hostBase.state, s, stages).AddMount(s.Root, r.state), nil
 }
 
 // crossError is the error of a cross build whose plan compiles something (plan.CrossError),

@@ -101,37 +101,26 @@ func (d *dockerfile) builder(a *spec.Acaifile) {
 	}
 	d.line("FROM %s AS %s", base, stageBuilder)
 	if len(packages) > 0 {
-		d.line("RUN %s", execForm(append([]string{"apk", "add", "--no-cache"}, packages...)))
+		d.run(buildPackagesStep(packages, ""), a)
 	}
 	d.line("")
 }
 
-// runner writes the runner stage, and the scan stage it reads.
+// runner writes the runner stage, and the scan stage it reads: the steps of the build
+// model (runnerSteps) without a plan.
 func (d *dockerfile) runner(a *spec.Acaifile) {
+	scan, steps := runnerSteps(a, nil, nil)
 	d.line("")
-	d.line("FROM %s AS runner-base", a.RunnerImage())
-	if a.AutoDepsEnabled() {
+	d.line("FROM %s AS %s", a.RunnerImage(), model.StageRunnerBase)
+	if scan != nil {
 		d.line("")
 		d.line("FROM %s AS %s", stageDeps, stageScan)
-		d.line("RUN --mount=from=runner-base,target=%s <<'ACAI_SCAN'", runnerBaseMount)
-		d.line("set -- %s %s %s", a.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile))
-		d.heredocBody(scanScript, "ACAI_SCAN")
+		d.run(*scan, a)
 	}
 	d.line("")
-	d.line("FROM runner-base AS %s", stageRunner)
-	if a.AutoDepsEnabled() || len(a.APK) > 0 {
-		mount := ""
-		if a.AutoDepsEnabled() {
-			mount = fmt.Sprintf("--mount=from=%s,source=%s,target=%s ", stageScan, scanOutputMount, scanOutputMount)
-		}
-		d.line("RUN %s<<'ACAI_APK'", mount)
-		d.line("set -- %s", shellWords(a.APK))
-		d.heredocBody(apkAddScript, "ACAI_APK")
-	}
-	if u := a.UserToCreate(); u != "" {
-		d.line("RUN <<'ACAI_USER'")
-		d.line("set -- %s %d", u, spec.DefaultUID)
-		d.heredocBody(addUserScript, "ACAI_USER")
+	d.line("FROM %s AS %s", model.StageRunnerBase, stageRunner)
+	for _, r := range steps {
+		d.run(r, a)
 	}
 	d.line("COPY --from=%s %s %s", stageDeps, a.DepsDir(), a.DepsDir())
 	d.line("WORKDIR %s", a.Workdir)
@@ -183,7 +172,7 @@ func (d *dockerfile) test(a *spec.Acaifile, installs []model.Run) {
 	d.line("")
 	d.line("FROM %s AS %s", stageRunner, stageTest)
 	d.line("COPY --from=test-deps %s %s", a.DepsDir(), a.DepsDir())
-	d.line("RUN %s", execForm(a.Test.Command.Argv()))
+	d.run(testCommandStep(a), a)
 	d.line("")
 	d.line("# The default target is the runner, as for acai.")
 	d.line("FROM %s", stageRunner)
@@ -280,10 +269,22 @@ func (d *dockerfile) run(r model.Run, a *spec.Acaifile) {
 	for _, m := range r.Mounts {
 		mounts = append(mounts, dockerfileMounts(m, a)...)
 	}
-	mounts = append(mounts, "--mount=type=ssh")
-	// As in acai's step: the tool runs where acai runs it (the context's root for pip).
-	d.line("WORKDIR %s", r.Dir)
-	d.line("RUN %s \\\n    %s", strings.Join(mounts, " \\\n    "), execForm(r.Args))
+	if r.SSH {
+		mounts = append(mounts, "--mount=type=ssh")
+	}
+	if r.Dir != "" {
+		// As in acai's step: the tool runs where acai runs it (the context's root for pip).
+		d.line("WORKDIR %s", r.Dir)
+	}
+	if name, script, args, ok := model.SplitScript(r.Args); ok {
+		// A script of acai's as a heredoc, its arguments set first.
+		end := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		d.line("RUN %s<<'%s'", strings.Join(append(mounts, ""), " "), end)
+		d.line("set -- %s", readableShellWords(args))
+		d.heredocBody(script, end)
+		return
+	}
+	d.line("RUN %s", strings.Join(append(mounts, execForm(r.Args)), " \\\n    "))
 }
 
 // dockerfileMounts are a model mount as RUN --mount flags.
@@ -302,6 +303,10 @@ func dockerfileMounts(m model.Mount, a *spec.Acaifile) []string {
 		return out
 	case m.Project != nil:
 		return []string{"--mount=type=bind,target=" + m.Target + ",rw"}
+	case m.Stage != "" && m.Source != "":
+		return []string{fmt.Sprintf("--mount=from=%s,source=%s,target=%s", m.Stage, m.Source, m.Target)}
+	case m.Stage != "":
+		return []string{fmt.Sprintf("--mount=from=%s,target=%s", m.Stage, m.Target)}
 	case m.Tool == model.ToolUV && a.Build.UVImage != "":
 		return []string{"--mount=from=" + a.Build.UVImage + ",source=/,target=" + m.Target}
 	case m.Tool == model.ToolUV:
@@ -352,3 +357,19 @@ func shellWords(words []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// readableShellWords is shellWords quoting only the words that need it: what a reader
+// of the ejected Dockerfile sees.
+func readableShellWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = w
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool { return !strings.ContainsRune(shellSafe, r) }) {
+			q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// shellSafe are the characters of a word a shell reads as itself.
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"

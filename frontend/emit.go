@@ -14,16 +14,33 @@ import (
 
 // run emits the model's step r on top of st as LLB: its command line, mounts and
 // environment, with the build args its tool reads.
-func (c *converter) run(st llb.State, r model.Run) llb.ExecState {
+func (c *converter) run(st llb.State, r model.Run) llb.ExecState { return c.runWith(st, r, nil) }
+
+// output emits r, a step that writes an Output, on top of st: the output's tree.
+func (c *converter) output(st llb.State, r model.Run, stages map[string]llb.State) llb.State {
+	return c.runWith(st, r, stages).AddMount(r.Output, llb.Scratch().Platform(c.platform))
+}
+
+// runWith is run for a step that mounts other stages (model.Mount.Stage): stages holds
+// their states, a stage with an Output by that output.
+func (c *converter) runWith(st llb.State, r model.Run, stages map[string]llb.State) llb.ExecState {
 	opts := []llb.RunOption{
 		llb.Args(r.Args),
-		// pip resolves local projects and --find-links against the directory it runs in: the
-		// context's root, as for a user who runs pip from the project's root.
-		llb.Dir(r.Dir),
-		llb.AddSSHSocket(llb.SSHOptional),
 		llb.WithProxy(proxyEnv(c.bc.BuildArgs)),
 	}
+	if r.Dir != "" {
+		// pip resolves local projects and --find-links against the directory it runs in:
+		// the context's root, as for a user who runs pip from the project's root.
+		opts = append(opts, llb.Dir(r.Dir))
+	}
+	if r.SSH {
+		opts = append(opts, llb.AddSSHSocket(llb.SSHOptional))
+	}
 	for _, m := range r.Mounts {
+		if m.Stage != "" {
+			opts = append(opts, llb.AddMount(m.Target, stages[m.Stage], llb.Readonly))
+			continue
+		}
 		opts = append(opts, c.mount(r, m))
 	}
 	if r.MountsResolution {

@@ -468,7 +468,7 @@ func (cmd command) step(stage, name string) model.Run {
 	for _, name := range slices.Sorted(maps.Keys(cmd.generated)) {
 		generated = append(generated, model.File{Path: name, Data: cmd.generated[name]})
 	}
-	r := model.Run{Stage: stage, Name: name, Keys: cmd.keys, Args: argv, Dir: cmd.dir, Env: cmd.env(), ArgPrefixes: t.argPrefixes,
+	r := model.Run{Stage: stage, Name: name, Keys: cmd.keys, Args: argv, Dir: cmd.dir, Env: cmd.env(), ArgPrefixes: t.argPrefixes, SSH: true,
 		Mounts: []model.Mount{
 			// Writable (its changes are dropped): pip builds local projects in their directory.
 			{Target: requirementsMount, Files: &model.Files{Context: cmd.inputs, Generated: generated}},

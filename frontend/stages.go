@@ -133,8 +133,13 @@ func (c *converter) opts(stageName, name string, keys ...string) []llb.Constrain
 // layer is opts for a step that adds a layer to s's image. Its progress name is also the
 // layer's image history entry, so that `docker history` reads like the build progress.
 func (c *converter) layer(s *stage, stageName, name string, keys ...string) []llb.ConstraintsOpt {
-	s.config.History = append(s.config.History, ocispecs.History{CreatedBy: "[" + stageName + "] " + name, Comment: "acai"})
+	c.history(s, "["+stageName+"] "+name)
 	return c.opts(stageName, name, keys...)
+}
+
+// history records a layer of s's image by the progress name of the step that makes it.
+func (c *converter) history(s *stage, progressName string) {
+	s.config.History = append(s.config.History, ocispecs.History{CreatedBy: progressName, Comment: "acai"})
 }
 
 func runOpts(cs []llb.ConstraintsOpt, more ...llb.RunOption) []llb.RunOption {
@@ -246,13 +251,19 @@ func (c *converter) addBuildPackages(b *stage, packages []string, why string) *s
 		return b
 	}
 	out := &stage{state: b.state, config: cloneConfig(b.config)}
+	step := buildPackagesStep(packages, why)
+	c.history(out, step.ProgressName())
+	out.state = c.run(out.state, step).Root()
+	return out
+}
+
+// buildPackagesStep adds packages to the builder; why, when set, ends its progress name.
+func buildPackagesStep(packages []string, why string) model.Run {
 	name := "apk add --no-cache " + strings.Join(packages, " ")
 	if why != "" {
 		name += " (" + why + ")"
 	}
-	out.state = out.state.Run(runOpts(c.layer(out, stageBuilder, name, "build.apk", "build.image"),
-		llb.Args(append([]string{"apk", "add", "--no-cache"}, packages...)))...).Root()
-	return out
+	return model.Run{Stage: stageBuilder, Name: name, Keys: []string{"build.apk", "build.image"}, Args: append([]string{"apk", "add", "--no-cache"}, packages...)}
 }
 
 // builderPackages are the packages added to the builder's base when no plan says what
@@ -262,7 +273,13 @@ func builderPackages(a *spec.Acaifile) []string {
 	if a.Build.Image != "" {
 		return a.Build.APK
 	}
-	return append(slices.Clone(ToolchainPackages), a.Build.APK...)
+	out := slices.Clone(ToolchainPackages)
+	for _, pkg := range a.Build.APK {
+		if !slices.Contains(out, pkg) {
+			out = append(out, pkg)
+		}
+	}
+	return out
 }
 
 // plannedPackages are what the builder's base gets for a plan: what the plan's source
@@ -368,20 +385,60 @@ func (c *converter) depsStage(builder *stage, cmds []command) installed {
 	return installed{state: c.install(st, installSteps(cmds, c.plan)), single: why}
 }
 
-// scanStage lists the so: providers of the shared libraries that the installed
-// packages link against and neither bundle nor find in the runner base. Its output is
-// a scratch state with one file, mounted into the runner's apk step and nothing else.
-func (c *converter) scanStage(deps llb.State, runnerBase llb.State) llb.State {
-	opts := []llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", scanScript, "acai-scan", c.spec.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile)}),
-		llb.AddMount(runnerBaseMount, runnerBase, llb.Readonly),
+// runnerSteps are the steps that make the runner's base the runner, before the
+// dependencies and the app go in: the runtime packages (apk, what the plan's source
+// builds need at run time, and with runtime.auto_deps the so: libraries the scan finds)
+// and the app user; scan, when runtime.auto_deps is on, is the step the packages' step
+// reads. cross, when set, is the target of a cross build: the steps run on the build
+// platform, into the target's root.
+func runnerSteps(a *spec.Acaifile, p *plan.Plan, cross *plan.Target) (scan *model.Run, steps []model.Run) {
+	runtime := slices.Clone(a.APK)
+	if p != nil {
+		for _, pkg := range p.RuntimeAPK() {
+			if !slices.Contains(runtime, pkg) {
+				runtime = append(runtime, pkg)
+			}
+		}
 	}
-	// Read by nothing, as in the one install: package layers' steps do not mount it
-	// (their inputs are their packages'), so the scan puts the resolve steps into the
-	// graph that --export-cache mode=max exports.
-	opts = append(opts, c.resolutionMount()...)
-	run := deps.Run(runOpts(c.opts(stageScan, "scanelf: shared libraries the installed packages need", "runtime.auto_deps"), opts...)...)
-	return run.AddMount(scanOutputMount, llb.Scratch().Platform(c.platform))
+	if a.AutoDepsEnabled() {
+		scan = &model.Run{Stage: stageScan, Name: "scanelf: shared libraries the installed packages need", Keys: []string{"runtime.auto_deps"},
+			Args:   model.Script("acai-scan", scanScript, a.DepsDir(), runnerBaseMount, path.Join(scanOutputMount, runtimeDepsFile)),
+			Mounts: []model.Mount{{Target: runnerBaseMount, Stage: model.StageRunnerBase, Readonly: true}},
+			// Read by nothing, as in the one install: package layers' steps do not mount it
+			// (their inputs are their packages'), so the scan puts the resolve steps into
+			// the graph that --export-cache mode=max exports.
+			MountsResolution: true,
+			Output:           scanOutputMount}
+	}
+	if scan != nil || len(runtime) > 0 {
+		what := slices.Clone(runtime)
+		apk := model.Run{Stage: stageRunner, Keys: []string{"apk", "runtime.auto_deps"}, Args: model.Script("acai-apk", apkAddScript, runtime...)}
+		if scan != nil {
+			what = append(what, "(+ so: libraries found by [scan])")
+			apk.Mounts = []model.Mount{{Target: scanOutputMount, Stage: stageScan, Source: scanOutputMount, Readonly: true}}
+		}
+		apk.Name = "apk add --no-cache " + strings.Join(what, " ")
+		if cross != nil {
+			apk.Name = "apk add --root " + targetMount + " --arch " + cross.Arch + " --no-scripts --no-cache " + strings.Join(what, " ")
+		}
+		steps = append(steps, apk)
+	}
+	if u := a.UserToCreate(); u != "" {
+		steps = append(steps, model.Run{Stage: stageRunner, Name: fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), Keys: []string{"user"},
+			Args: model.Script("acai-user", addUserScript, u, fmt.Sprint(spec.DefaultUID))})
+	}
+	if cross != nil {
+		// The build platform's apk and shell edit the target's root ($ACAI_ROOT), with
+		// its repositories and keys, for its architecture ($ACAI_ARCH).
+		for i := range steps {
+			steps[i].Platform, steps[i].Root = model.OnBuild, targetMount
+			steps[i].Env = [][2]string{{"ACAI_ROOT", targetMount}, {"ACAI_ARCH", cross.Arch}}
+		}
+		if scan != nil {
+			scan.Platform = model.OnBuild
+		}
+	}
+	return scan, steps
 }
 
 // runnerStage is the slim image: runner base + runtime packages + user + installed
@@ -397,34 +454,18 @@ func (c *converter) runnerStage(ctx context.Context, deps installed) (*stage, er
 		return nil, err
 	}
 	r := &stage{state: base.state, config: cfg}
-	runtime := slices.Clone(a.APK)
-	if c.plan != nil {
-		for _, pkg := range c.plan.RuntimeAPK() {
-			if !slices.Contains(runtime, pkg) {
-				runtime = append(runtime, pkg)
-			}
-		}
+	var cross *plan.Target
+	if c.host != nil {
+		t, _ := plan.TargetFor(c.platform.Architecture, a.Python)
+		cross = &t
 	}
-	if a.AutoDepsEnabled() || len(runtime) > 0 {
-		what := slices.Clone(runtime)
-		var scan []llb.RunOption
-		if a.AutoDepsEnabled() {
-			what = append(what, "(+ so: libraries found by [scan])")
-			scan = append(scan, llb.AddMount(scanOutputMount, c.steps().scanStage(deps.state, base.state), llb.Readonly))
-		}
-		name := "apk add --no-cache " + strings.Join(what, " ")
-		if c.host != nil {
-			t, _ := plan.TargetFor(c.platform.Architecture, a.Python)
-			name = "apk add --root " + targetMount + " --arch " + t.Arch + " --no-scripts --no-cache " + strings.Join(what, " ")
-		}
-		if r.state, err = c.runnerStep(ctx, r, name, []string{"apk", "runtime.auto_deps"},
-			append([]string{"/bin/sh", "-c", apkAddScript, "acai-apk"}, runtime...), scan...); err != nil {
-			return nil, err
-		}
+	scan, steps := runnerSteps(a, c.plan, cross)
+	stages := map[string]llb.State{model.StageRunnerBase: base.state}
+	if scan != nil {
+		stages[stageScan] = c.on(scan.Platform).output(deps.state, *scan, stages)
 	}
-	if u := a.UserToCreate(); u != "" {
-		if r.state, err = c.runnerStep(ctx, r, fmt.Sprintf("add user %s (uid %d)", u, spec.DefaultUID), []string{"user"},
-			[]string{"/bin/sh", "-c", addUserScript, "acai-user", u, fmt.Sprint(spec.DefaultUID)}); err != nil {
+	for _, s := range steps {
+		if r.state, err = c.runnerLayer(ctx, r, s, stages); err != nil {
 			return nil, err
 		}
 	}
@@ -501,9 +542,17 @@ func (c *converter) testStage(deps installed, runner *stage) *stage {
 	t.state = t.state.File(llb.Copy(testDeps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
 		c.layer(t, stageTest, "copy installed packages with test requirements", "test.requirements", "test.packages")...)
 	t.state = withConfigEnv(t.state, t.config).Dir(a.Workdir).User(t.config.Config.User)
-	cmd := a.Test.Command.Argv()
-	t.state = t.state.Run(runOpts(c.layer(t, stageTest, strings.Join(cmd, " "), "test.command"), llb.Args(cmd))...).Root()
+	step := testCommandStep(a)
+	c.history(t, step.ProgressName())
+	t.state = c.run(t.state, step).Root()
 	return t
+}
+
+// testCommandStep runs [test].command in the test stage, as the runner's user in its
+// workdir.
+func testCommandStep(a *spec.Acaifile) model.Run {
+	cmd := a.Test.Command.Argv()
+	return model.Run{Stage: stageTest, Name: strings.Join(cmd, " "), Keys: []string{"test.command"}, Args: cmd}
 }
 
 // apkAddScript adds the packages given as arguments plus the so: names found by the

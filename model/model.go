@@ -7,8 +7,10 @@
 // context, files acai writes), and each emitter knows how to make that.
 package model
 
+import "strings"
+
 // Run is a step that runs a command line on a stage's filesystem: an install, a resolve,
-// uv's fetch.
+// uv's fetch, the runtime-library scan, the runner's packages and user.
 type Run struct {
 	// Stage and Name make its progress name, "[Stage] Name", the user's window into the
 	// build. Keys are the Acaifile keys it comes from: its errors point at them.
@@ -27,6 +29,43 @@ type Run struct {
 	// package's (a package's layer, its wheel build) does not: its cache key holds that
 	// package alone.
 	MountsResolution bool
+	// SSH forwards the user's SSH agent (--ssh default): VCS requirements over ssh.
+	SSH bool
+	// Platform is where the step runs.
+	Platform Platform
+	// Root, for a step on the build platform that changes a target platform's stage (a
+	// cross build's runtime packages and user): that stage's root is mounted there, and
+	// the step runs in the build platform's image of the stage's base.
+	Root string
+	// Output, when set, is a directory the step writes its result into, a tree of its own
+	// rather than a change to the stage: what a later step mounts (Mount.Stage).
+	Output string
+}
+
+// Platform is where a step runs.
+type Platform int
+
+const (
+	// OnTarget: the image's platform, natively or under an emulator.
+	OnTarget Platform = iota
+	// OnBuild: the build platform, which runs no binary of the target's (a cross build).
+	OnBuild
+)
+
+// Script is the command line that runs a shell script with args ("$@"); name, its $0, is
+// one word starting with "acai-" ("acai-scan"), which names it in errors and tells it
+// from other shell command lines. The Dockerfile emitter writes it as a heredoc.
+func Script(name, script string, args ...string) []string {
+	return append([]string{"/bin/sh", "-c", script, name}, args...)
+}
+
+// SplitScript is the script, its name and its arguments of a command line that Script
+// made; ok is false for another command line.
+func SplitScript(argv []string) (name, script string, args []string, ok bool) {
+	if len(argv) < 4 || argv[0] != "/bin/sh" || argv[1] != "-c" || !strings.HasPrefix(argv[3], "acai-") || strings.ContainsAny(argv[3], " \n") {
+		return "", "", nil, false
+	}
+	return argv[3], argv[2], argv[4:], true
 }
 
 // ProgressName is the step's name in the build's progress and its image history.
@@ -34,7 +73,7 @@ func (r Run) ProgressName() string { return "[" + r.Stage + "] " + r.Name }
 
 // Mount is a filesystem that a step sees at Target and that reaches no image: its
 // inputs, the tools it runs, caches and secrets. Exactly one of Files, Project, Tool,
-// Wheel, Cache and Secret is set.
+// Wheel, Stage, Cache and Secret is set.
 type Mount struct {
 	Target string
 	// Files is a tree acai makes for the step.
@@ -47,6 +86,10 @@ type Mount struct {
 	// Wheel names the package whose wheel, built from source in a stage of its own, the
 	// step installs: a directory holding the wheel file.
 	Wheel string
+	// Stage names another stage whose root the step reads: the runner's base image
+	// (StageRunnerBase), or a stage whose step writes an Output (that output, which
+	// the stage holds at Source).
+	Stage, Source string
 	// Cache is the id of a cache kept between builds (an installer's downloads).
 	Cache string
 	// Secret is the id of a secret the user may give (--secret id=...): optional.
@@ -57,6 +100,9 @@ type Mount struct {
 // ToolUV is uv's binaries (uv, uvx) at the root of the mount: the wheel fetched from the
 // Python index, or the image [build].uv_image names.
 const ToolUV = "uv"
+
+// StageRunnerBase is the runner's base image, as a stage a step can mount.
+const StageRunnerBase = "runner-base"
 
 // Files is a tree acai makes for a step: paths of the build context, at their context
 // paths, and files it generates beside them.

@@ -9,6 +9,7 @@
 //	ACAI_BENCH_BASELINE=<git rev>   also time acai built from that commit in the small
 //	                                app's table, the no-op timeline and the plan table,
 //	                                alternating with the working tree's
+//	ACAI_BENCH_TIMELINE=1   steps: also print each side's first cold build vertex by vertex
 package main
 
 import (

@@ -50,6 +50,9 @@ func stepBreakdown(ctx context.Context, bed *testbed.Bed) error {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
 			record(key{v.name, "cold"}, took, log)
+			if i == 0 && os.Getenv("ACAI_BENCH_TIMELINE") != "" {
+				printTimeline(v.name+", cold", log)
+			}
 			// Warm: every record but the cache mounts pruned, the same build again.
 			if err := bed.Client.Prune(ctx, nil, client.WithFilter([]string{"type!=exec.cachemount"})); err != nil {
 				os.RemoveAll(o.Dir)
@@ -136,4 +139,26 @@ func groupSpans(vs []*vertex) map[string]time.Duration {
 		}
 	}
 	return out
+}
+
+// printTimeline prints a build's vertices (ACAI_BENCH_TIMELINE=1): when each started,
+// from the first one's start, and how long it ran; what the groups above add up.
+func printTimeline(what, log string) {
+	vs := progressVertices(log)
+	fmt.Printf("Timeline of %s (seconds from the first vertex's start, duration, name):\n", what)
+	var first time.Time
+	for _, v := range vs {
+		if v.started.IsZero() || v.done.IsZero() {
+			continue
+		}
+		if first.IsZero() {
+			first = v.started
+		}
+		cached := ""
+		if v.cached {
+			cached = " CACHED"
+		}
+		fmt.Printf("%7.2f %6.2f %s%s\n", v.started.Sub(first).Seconds(), v.done.Sub(v.started).Seconds(), v.name, cached)
+	}
+	fmt.Println()
 }
