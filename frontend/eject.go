@@ -80,7 +80,7 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 	d.line("")
 	d.line("FROM %s AS %s", stageBuilder, stageDeps)
 	if a.Runtime.Layout == spec.LayoutVenv {
-		d.line("RUN %s", execForm([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))
+		d.run(venvStep(), a)
 	}
 	for _, r := range deps {
 		d.run(r, a)
@@ -122,9 +122,10 @@ func (d *dockerfile) runner(a *spec.Acaifile) {
 	for _, r := range steps {
 		d.run(r, a)
 	}
-	d.line("COPY --from=%s %s %s", stageDeps, a.DepsDir(), a.DepsDir())
+	d.copy(depsCopy(a, ""))
 	d.line("WORKDIR %s", a.Workdir)
-	d.line("COPY %s", appCopyArgs(a))
+	// The ejected Dockerfile itself is a build file too.
+	d.copy(appCopy(a, path.Base(a.Source.Filename), append(a.AppExcludes(nil, nil), "Dockerfile")))
 	d.imageConfig(a)
 }
 
@@ -165,13 +166,13 @@ func (d *dockerfile) imageConfig(a *spec.Acaifile) {
 // running [test].command; the runner stays the default target.
 func (d *dockerfile) test(a *spec.Acaifile, installs []model.Run) {
 	d.line("")
-	d.line("FROM %s AS test-deps", stageDeps)
+	d.line("FROM %s AS %s", stageDeps, stageTestDeps)
 	for _, r := range installs {
 		d.run(r, a)
 	}
 	d.line("")
 	d.line("FROM %s AS %s", stageRunner, stageTest)
-	d.line("COPY --from=test-deps %s %s", a.DepsDir(), a.DepsDir())
+	d.copy(testDepsCopy(a))
 	d.run(testCommandStep(a), a)
 	d.line("")
 	d.line("# The default target is the runner, as for acai.")
@@ -319,25 +320,29 @@ func dockerfileMounts(m model.Mount, a *spec.Acaifile) []string {
 	return nil
 }
 
-// appCopyArgs copies what acai's app copy selects: the context minus the build files,
-// or the `app` paths with their directories kept.
-func appCopyArgs(a *spec.Acaifile) string {
-	// What never belongs in an image, as acai leaves it out (virtual environments found
-	// at build time and .dockerignore's ! lines aside).
-	var sb strings.Builder
-	for _, e := range a.AppExcludes(nil, nil) {
-		sb.WriteString("--exclude=" + e + " ")
+// copy writes a copy step of the build model as a COPY instruction: from a stage, or
+// the build context (with --parents when it copies some paths only, as acai keeps their
+// directories).
+func (d *dockerfile) copy(cp model.Copy) {
+	var words []string
+	if cp.From != "" {
+		words = append(words, "--from="+cp.From)
 	}
-	if len(a.App) > 0 {
-		return "--parents " + sb.String() + strings.Join(a.App, " ") + " " + a.Workdir + "/"
+	if len(cp.Include) > 0 {
+		words = append(words, "--parents")
 	}
-	name := path.Base(a.Source.Filename)
-	// The ejected Dockerfile itself is a build file too.
-	excludes := append([]string{name, name + ".dockerignore", "Dockerfile"}, slices.Concat([]string(a.Requirements), a.Test.Requirements)...)
-	for _, e := range excludes {
-		sb.WriteString("--exclude=" + e + " ")
+	for _, e := range cp.Exclude {
+		words = append(words, "--exclude="+e)
 	}
-	return sb.String() + ". " + a.Workdir + "/"
+	switch {
+	case cp.From != "":
+		words = append(words, cp.Src, cp.Dest)
+	case len(cp.Include) > 0:
+		words = append(words, strings.Join(cp.Include, " "), cp.Dest+"/")
+	default:
+		words = append(words, ".", cp.Dest+"/")
+	}
+	d.line("COPY %s", strings.Join(words, " "))
 }
 
 func execForm(args []string) string {

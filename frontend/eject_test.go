@@ -79,7 +79,8 @@ auto_deps = false
 		"--mount=type=bind,source=requirements.txt,target=/acai/requirements/requirements.txt",
 		"FROM python:3.12-alpine3.24 AS runner-base",
 		"FROM runner-base AS runner\nRUN <<'ACAI_APK'\nset -- libstdc++",
-		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents --exclude=**/.git --exclude=**/.hg", "--exclude=.vscode src/ /app/",
+		"COPY --from=deps /opt/venv /opt/venv\nWORKDIR /app\nCOPY --parents --exclude=Acaifile --exclude=Acaifile.dockerignore --exclude=requirements.txt --exclude=**/.git --exclude=**/.hg",
+		"--exclude=.vscode --exclude=Dockerfile src/ /app/",
 		"USER root\nENTRYPOINT [\"/bin/sh\",\"-c\",\"python -m app\"]",
 	} {
 		if !strings.Contains(df, want) {

@@ -60,6 +60,19 @@ func (c *converter) runWith(st llb.State, r model.Run, stages map[string]llb.Sta
 	return st.Run(runOpts(c.opts(r.Stage, r.Name, r.Keys...), opts...)...)
 }
 
+// copyLayer emits the model's copy step cp onto st, a layer of s's image: from
+// stages[cp.From], or the build context.
+func (c *converter) copyLayer(s *stage, st llb.State, cp model.Copy, stages map[string]llb.State) llb.State {
+	from := *c.context
+	if cp.From != "" {
+		from = stages[cp.From]
+	}
+	c.history(s, cp.ProgressName())
+	info := &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowWildcard: true, AllowEmptyWildcard: true,
+		IncludePatterns: cp.Include, ExcludePatterns: cp.Exclude}
+	return st.File(llb.Copy(from, cp.Src, cp.Dest, info), c.opts(cp.Stage, cp.Name, cp.Keys...)...)
+}
+
 // resolutionMount mounts the resolve steps' output into a step that does not read it
 // (model.Run.MountsResolution); none when the build was not resolved ahead.
 func (c *converter) resolutionMount() []llb.RunOption {

@@ -379,7 +379,7 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 	if c.spec.Runtime.Layout == spec.LayoutVenv {
 		skeleton = c.venvSkeleton(builder)
 		layers = append(layers, llb.Diff(builder, skeleton, c.opts(stageDeps, "layer: the venv")...))
-		names = append(names, "python -m venv --without-pip "+spec.VenvDir)
+		names = append(names, venvStep().Name)
 	}
 	lines, options := c.lockLines(), c.requirementIndexOptions()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
@@ -407,6 +407,11 @@ func projectInstalls(cmds []command) []command {
 
 // venvSkeleton is the builder with the empty venv the packages install into.
 func (c *converter) venvSkeleton(builder llb.State) llb.State {
-	return builder.Run(runOpts(c.opts(stageDeps, "python -m venv --without-pip "+spec.VenvDir, "python"),
-		llb.Args([]string{"python", "-m", "venv", "--without-pip", spec.VenvDir}))...).Root()
+	return c.run(builder, venvStep()).Root()
+}
+
+// venvStep makes the empty venv the packages install into ([runtime] layout = "venv").
+func venvStep() model.Run {
+	args := []string{"python", "-m", "venv", "--without-pip", spec.VenvDir}
+	return model.Run{Stage: stageDeps, Name: strings.Join(args, " "), Keys: []string{"python"}, Args: args}
 }

@@ -111,3 +111,38 @@ func wantScript(t *testing.T, r model.Run, name string, args ...string) {
 	wantEqual(t, r.Name+": script", got, name)
 	wantEqual(t, r.Name+": script's arguments", strings.Join(gotArgs, " "), strings.Join(args, " "))
 }
+
+// The runner's copies: the dependency directory from the dependency stage, and the app
+// from the build context into the workdir, without the build's own files.
+func TestRunnerCopiesFollowTheAcaifile(t *testing.T) {
+	for _, c := range []struct {
+		key, acaifile string
+		want          func(t *testing.T, deps, app model.Copy)
+	}{
+		{key: "(defaults)", acaifile: `requirements = "requirements.txt"`, want: func(t *testing.T, deps, app model.Copy) {
+			wantEqual(t, "deps from", deps.From, stageDeps)
+			wantEqual(t, "deps", deps.Src+" → "+deps.Dest, "/opt/venv → /opt/venv")
+			wantEqual(t, "app from (the build context)", app.From, "")
+			wantEqual(t, "app", app.Src+" → "+app.Dest, "/ → /app")
+			wantEqual(t, "app's progress", app.ProgressName(), "[runner] copy app (build context) to /app")
+			wantEqualSlices(t, "app's first excludes", app.Exclude[:3], []string{"Acaifile", "Acaifile.dockerignore", "requirements.txt"})
+			wantEqual(t, "app excludes .git", strings.Contains(strings.Join(app.Exclude, " "), "**/.git"), true)
+		}},
+		{key: "app, workdir", acaifile: "app = [\"src/\", \"main.py\"]\nworkdir = \"/srv\"", want: func(t *testing.T, _, app model.Copy) {
+			wantEqualSlices(t, "includes", app.Include, []string{"src/", "main.py"})
+			wantEqual(t, "dest", app.Dest, "/srv")
+		}},
+		{key: "runtime.layout = lambda", acaifile: "[runtime]\nlayout = \"lambda\"", want: func(t *testing.T, deps, app model.Copy) {
+			wantEqual(t, "deps", deps.Src+" → "+deps.Dest, "/var/task → /var/task")
+			wantEqual(t, "app's dest", app.Dest, "/var/task")
+		}},
+		{key: "test.requirements (build files, not the app)", acaifile: "[test]\nrequirements = \"test.txt\"\ncommand = [\"pytest\"]", want: func(t *testing.T, _, app model.Copy) {
+			wantEqualSlices(t, "app's first excludes", app.Exclude[:3], []string{"Acaifile", "Acaifile.dockerignore", "test.txt"})
+		}},
+	} {
+		t.Run(c.key, func(t *testing.T) {
+			a := parse(t, c.acaifile)
+			c.want(t, depsCopy(a, "why"), appCopy(a, a.Source.Filename, a.AppExcludes(nil, nil)))
+		})
+	}
+}

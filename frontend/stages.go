@@ -478,7 +478,7 @@ func (c *converter) runnerStage(ctx context.Context, deps installed) (*stage, er
 func (c *converter) app(r *stage, st llb.State) llb.State {
 	a := c.spec
 	st = st.File(llb.Mkdir(a.Workdir, 0o755, llb.WithParents(true)), c.layer(r, stageRunner, "mkdir "+a.Workdir, "workdir")...)
-	return st.File(c.copyApp(), c.layer(r, stageRunner, "copy app "+describeApp(a.App)+" to "+a.Workdir, "app")...)
+	return c.copyLayer(r, st, appCopy(a, a.Source.Filename, c.appExcludes), nil)
 }
 
 // addDepsAndApp puts the installed dependencies and the app into the runner. With
@@ -487,13 +487,7 @@ func (c *converter) app(r *stage, st llb.State) llb.State {
 // the dependencies'. Else the dependency directory is copied in, then the app.
 func (c *converter) addDepsAndApp(r *stage, deps installed) {
 	if deps.layers == nil {
-		depsDir := c.spec.DepsDir()
-		name := "copy installed packages " + depsDir
-		if deps.single != nothingToInstall {
-			name += " (one layer: " + deps.single + ")"
-		}
-		r.state = r.state.File(llb.Copy(deps.state, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}),
-			c.layer(r, stageRunner, name, "requirements", "packages")...)
+		r.state = c.copyLayer(r, r.state, depsCopy(c.spec, deps.single), map[string]llb.State{stageDeps: deps.state})
 		r.state = c.app(r, r.state)
 		return
 	}
@@ -505,21 +499,25 @@ func (c *converter) addDepsAndApp(r *stage, deps installed) {
 		c.opts(stageRunner, fmt.Sprintf("merge %d package layers and the app", len(deps.layers)), "requirements", "packages")...)
 }
 
-func (c *converter) copyApp() *llb.FileAction {
-	info := &llb.CopyInfo{
-		CopyDirContentsOnly: true,
-		CreateDestPath:      true,
-		AllowWildcard:       true,
-		AllowEmptyWildcard:  true,
-		// The Acaifile, its ignore file and the requirement files describe the build;
-		// they are not the app.
-		// Then what never belongs in an image (.git, virtual environments, caches, ...),
-		// which also keeps those paths out of this copy's cache key.
-		ExcludePatterns: slices.Concat([]string{c.spec.Source.Filename, c.spec.Source.Filename + ".dockerignore"},
-			c.spec.Requirements, c.spec.Test.Requirements, c.appExcludes),
-		IncludePatterns: c.spec.App,
+// depsCopy copies the installed dependency directory from the dependency stage into the
+// runner, in one layer; single says why one (packageLayersOff).
+func depsCopy(a *spec.Acaifile, single string) model.Copy {
+	name := "copy installed packages " + a.DepsDir()
+	if single != nothingToInstall && single != "" {
+		name += " (one layer: " + single + ")"
 	}
-	return llb.Copy(*c.context, "/", c.spec.Workdir, info)
+	return model.Copy{Stage: stageRunner, Name: name, Keys: []string{"requirements", "packages"}, From: stageDeps, Src: a.DepsDir(), Dest: a.DepsDir()}
+}
+
+// appCopy copies the app into the workdir: the build context, or only the `app` paths,
+// without the build's own files (acaifile, its ignore file, the requirement files: they
+// describe the build, they are not the app) and excludes, what never belongs in an image
+// (.git, virtual environments, caches, ...), which also keeps those paths out of the
+// copy's cache key.
+func appCopy(a *spec.Acaifile, acaifile string, excludes []string) model.Copy {
+	return model.Copy{Stage: stageRunner, Name: "copy app " + describeApp(a.App) + " to " + a.Workdir, Keys: []string{"app"},
+		Src: "/", Dest: a.Workdir, Include: a.App,
+		Exclude: slices.Concat([]string{acaifile, acaifile + ".dockerignore"}, a.Requirements, a.Test.Requirements, excludes)}
 }
 
 func describeApp(app []string) string {
@@ -537,15 +535,22 @@ func (c *converter) testStage(deps installed, runner *stage) *stage {
 	if len(a.Test.Requirements)+len(a.Test.Packages) > 0 {
 		testDeps = c.install(deps.state, installSteps(c.withOwnInstallOptions([]command{testCommand(a)}), c.plan))
 	}
-	depsDir := a.DepsDir()
 	t := &stage{state: runner.state, config: cloneConfig(runner.config)}
-	t.state = t.state.File(llb.Copy(testDeps, depsDir, depsDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
-		c.layer(t, stageTest, "copy installed packages with test requirements", "test.requirements", "test.packages")...)
+	t.state = c.copyLayer(t, t.state, testDepsCopy(a), map[string]llb.State{stageTestDeps: testDeps})
 	t.state = withConfigEnv(t.state, t.config).Dir(a.Workdir).User(t.config.Config.User)
 	step := testCommandStep(a)
 	c.history(t, step.ProgressName())
 	t.state = c.run(t.state, step).Root()
 	return t
+}
+
+// stageTestDeps is the dependency stage with the test requirements installed.
+const stageTestDeps = "test-deps"
+
+// testDepsCopy copies the dependencies with the test requirements into the test stage.
+func testDepsCopy(a *spec.Acaifile) model.Copy {
+	return model.Copy{Stage: stageTest, Name: "copy installed packages with test requirements", Keys: []string{"test.requirements", "test.packages"},
+		From: stageTestDeps, Src: a.DepsDir(), Dest: a.DepsDir()}
 }
 
 // testCommandStep runs [test].command in the test stage, as the runner's user in its

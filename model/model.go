@@ -42,6 +42,24 @@ type Run struct {
 	Output string
 }
 
+// Copy is a step that copies files into a stage: the installed dependencies from the
+// dependency stage, the app from the build context.
+type Copy struct {
+	// Stage, Name and Keys as for Run.
+	Stage, Name string
+	Keys        []string
+	// From is the stage copied from; "" is the build context.
+	From string
+	// Src's contents are copied into Dest, which is made when missing.
+	Src, Dest string
+	// Include, when set, are the only paths copied, at their paths under Src (patterns).
+	// Exclude are paths left out (patterns).
+	Include, Exclude []string
+}
+
+// ProgressName is the step's name in the build's progress and its image history.
+func (c Copy) ProgressName() string { return "[" + c.Stage + "] " + c.Name }
+
 // Platform is where a step runs.
 type Platform int
 
