@@ -26,6 +26,9 @@ type installer interface {
 	InstallArgs(a *spec.Acaifile) []string
 	// NoBinary are its options that build these packages from source.
 	NoBinary(names []string) []string
+	// NoCompile is its option, last on its command line, that leaves the bytecode
+	// uncompiled: slim.py compiles what stays once it has slimmed.
+	NoCompile() []string
 }
 
 // tool is what a step of an installer runs with.
@@ -60,6 +63,9 @@ func (p *pipInstaller) InstallArgs(a *spec.Acaifile) []string {
 func (u *uvInstaller) InstallArgs(a *spec.Acaifile) []string {
 	return append(append([]string{uvMount + "/uv", "pip", "install"}, target(a)...), "--compile-bytecode")
 }
+
+func (p *pipInstaller) NoCompile() []string { return []string{"--no-compile"} }
+func (u *uvInstaller) NoCompile() []string  { return []string{"--no-compile-bytecode"} }
 
 func (p *pipInstaller) NoBinary(names []string) []string {
 	return []string{"--no-binary", strings.Join(names, ",")}
@@ -459,7 +465,9 @@ func (cmd command) step(stage, name string) model.Run {
 		argv = wheelsArgs(argv, cmd.wheels)
 	}
 	if cmd.slim != nil {
-		argv = cmd.slim.wrap(argv)
+		// slim.py byte-compiles what stays once it has slimmed: not the test suites it
+		// removes.
+		argv = cmd.slim.wrap(append(argv, cmd.tool.NoCompile()...))
 	}
 	if cmd.hint != "" {
 		argv = append([]string{"/bin/sh", "-c", `"$@" || { rc=$?; printf '\n%s\n' "$0" >&2; exit $rc; }`, cmd.hint}, argv...)

@@ -8,10 +8,17 @@
 # and a cross build's objects are stripped too). What the install step writes is slim
 # already, so the removed bytes never reach a layer.
 #
+# Then it byte-compiles the Python files the install added and that stay, as the
+# installer's own compile would (uv's --compile-bytecode, pip's default: one .pyc per
+# file, py_compile's invalidation mode, checked hashes with SOURCE_DATE_EPOCH), which the
+# step tells the installer not to do: the test suites it removes, three quarters of the
+# Python files of a data-science set, are never compiled.
+#
 # Usage: python slim.py DEPS_DIR KEEP_FILE -- COMMAND...
 # KEEP_FILE lists globs (relative to site-packages, or the Lambda task root) that stay:
 # acai's own knowledge (slim-keep.txt) and the Acaifile's [runtime] keep.
 # What was there before the install is never touched: a step slims its own packages.
+import compileall
 import fnmatch
 import os
 import re
@@ -40,8 +47,39 @@ def main(argv):
         return rc
     with open(keep_file) as f:
         keep = [l.split("#")[0].strip() for l in f]
-    Slimmer(deps, before, [k for k in keep if k]).run()
+    slimmer = Slimmer(deps, before, [k for k in keep if k])
+    slimmer.run()
+    byte_compile([f for root in slimmer.roots for f in new_python_files(root, before)])
     return 0
+
+
+def new_python_files(root, before):
+    out = []
+    for dirpath, _, filenames in os.walk(root):
+        for n in filenames:
+            full = os.path.join(dirpath, n)
+            if n.endswith(".py") and full not in before:
+                out.append(full)
+    return sorted(out)
+
+
+def compile_file(path):
+    # As uv's and pip's compile: a file that does not compile (vendored Python 2 code)
+    # stays without bytecode, silently.
+    return compileall.compile_file(path, quiet=2, legacy=False)
+
+
+def byte_compile(files):
+    if len(files) < 100:
+        for f in files:
+            compile_file(f)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+            list(pool.map(compile_file, files, chunksize=16))
+    if files:
+        print("acai slim: byte-compiled %d files" % len(files))
 
 
 def listing(root):

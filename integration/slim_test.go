@@ -3,8 +3,8 @@ package integration
 import (
 	"debug/elf"
 	"io/fs"
-
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +53,8 @@ func TestSlimRemovesTestsAndSymbols(t *testing.T) {
 // that patchelf rewrote for auditwheel (numpy's OpenBLAS) included; numpy's linear
 // algebra (OpenBLAS) and pyarrow's compute and Parquet still run. The bytes against
 // slim = false are logged; TestLambdaExampleInvoked runs the handler on the slim image.
+// Every Python file that slim = false (uv's own compile) gives bytecode has it in the slim
+// image too (slim.py compiles after slimming).
 func TestSlimLambdaExample(t *testing.T) {
 	t.Parallel()
 	slim := mustBuild(t, bed.BuildInProcess, standinBuild(t, example(t, "lambda")))
@@ -68,6 +70,18 @@ func TestSlimLambdaExample(t *testing.T) {
 	}
 	if len(unslimmed(t, unslim.Image, "/var/task")) == 0 {
 		t.Errorf("slim = false: nothing would slim; the check above cannot fail")
+	}
+	// Bytecode: slim.py compiles what stays (the installer compiles nothing there), so
+	// every Python file that uv's own compile gives bytecode to (slim = false) has it.
+	slimMissing, unslimMissing := uncompiled(t, slim.Image, "/var/task"), uncompiled(t, unslim.Image, "/var/task")
+	t.Logf("Python files without bytecode: %d slim (%v), %d with slim = false", len(slimMissing), slimMissing, len(unslimMissing))
+	if len(unslimMissing) > 10 {
+		t.Errorf("slim = false: %d Python files without bytecode, uv's compile should leave only the app's: %v", len(unslimMissing), unslimMissing)
+	}
+	for _, f := range slimMissing {
+		if !slices.Contains(unslimMissing, f) {
+			t.Errorf("the slim image has no bytecode for %s", f)
+		}
 	}
 	s, u := dirBytes(t, slim.Image, "/var/task"), dirBytes(t, unslim.Image, "/var/task")
 	t.Logf("/var/task: %.1f MB slim, %.1f MB with slim = false (%.0f %%)", float64(s)/1e6, float64(u)/1e6, 100*float64(s)/float64(u))
@@ -98,6 +112,29 @@ func unslimmed(t *testing.T, img *testbed.Image, deps string) []string {
 			out = append(out, rel)
 		case d.Type().IsRegular() && (strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.")) && hasSymtab(t, p):
 			out = append(out, rel+" (symbols)")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// uncompiled lists the Python files under deps in img that have no bytecode beside them
+// (__pycache__/NAME.cpython-*.pyc).
+func uncompiled(t *testing.T, img *testbed.Image, deps string) []string {
+	t.Helper()
+	root := filepath.Join(img.Rootfs(), deps)
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || filepath.Ext(p) != ".py" {
+			return err
+		}
+		pyc, _ := filepath.Glob(filepath.Join(filepath.Dir(p), "__pycache__", strings.TrimSuffix(d.Name(), ".py")+".cpython-*.pyc"))
+		if len(pyc) == 0 {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, rel)
 		}
 		return nil
 	})
