@@ -259,7 +259,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 			p = *platform
 		}
 		conv := cs.forPlatform(p)
-		st, err := conv.build(ctx, target)
+		st, deps, err := conv.build(ctx, target)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap)
 		}
@@ -270,7 +270,7 @@ func buildImages(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 			warn(ctx, src, conv.plan.Findings(a, files.data))
 		}
 		st.config.Platform = p
-		finals.Store(platforms.FormatAll(platforms.Normalize(p)), &scanned{image: st.state, deps: conv.depsState, context: *cs.buildContext, plan: conv.plan})
+		finals.Store(platforms.FormatAll(platforms.Normalize(p)), &scanned{image: st.state, deps: deps, context: *cs.buildContext, plan: conv.plan})
 		def, err := st.state.Marshal(ctx)
 		if err != nil {
 			return nil, err
@@ -313,29 +313,31 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 
 // build routes a target to the stages it needs. Before the builder, the resolution for
 // the target (resolve) says what compiles, so the builder gets exactly what that needs:
-// no toolchain at all when every package is a wheel.
-func (c *converter) build(ctx context.Context, target string) (*stage, error) {
+// no toolchain at all when every package is a wheel. deps is the dependency stage, when
+// the target has one: what BUILDKIT_SBOM_SCAN_STAGE scans.
+func (c *converter) build(ctx context.Context, target string) (_ *stage, deps *llb.State, _ error) {
 	if target == stageBuilder {
-		return c.builderStage(ctx)
+		st, err := c.builderStage(ctx)
+		return st, nil, err
 	}
 	builder, cmds, err := c.resolveFor(ctx, target, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	steps := c.steps()
 	if steps.wheels, err = c.wheelStages(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if target == stageWheels {
-		return c.wheelsStage(steps.wheels)
+		st, err := c.wheelsStage(steps.wheels)
+		return st, nil, err
 	}
-	deps := steps.depsStage(builder, c.crossInstalls(cmds))
-	c.depsState = &deps.state
-	runner, err := c.runnerStage(ctx, deps)
+	installed := steps.depsStage(builder, c.crossInstalls(cmds))
+	runner, err := c.runnerStage(ctx, installed)
 	if err != nil || target == stageRunner {
-		return runner, err
+		return runner, &installed.state, err
 	}
-	return c.testStage(deps, runner), nil
+	return c.testStage(installed, runner), &installed.state, nil
 }
 
 // resolveFor resolves what a build of target installs (c.plan) and returns the builder

@@ -84,8 +84,6 @@ type converter struct {
 	plan *plan.Plan
 	// resolution is the resolve steps' output, mounted into the installs.
 	resolution *llb.State
-	// depsState is the dependency stage, once built: what BUILDKIT_SBOM_SCAN_STAGE scans.
-	depsState *llb.State
 	// wheels are the wheels the plan compiles, each built in a stage of its own
 	// (wheelStages), by package name: what the installs mount.
 	wheels map[string]llb.State
