@@ -277,10 +277,15 @@ func (d *dockerfile) run(r model.Run, a *spec.Acaifile) {
 		// As in acai's step: the tool runs where acai runs it (the context's root for pip).
 		d.line("WORKDIR %s", r.Dir)
 	}
-	if name, script, args, ok := model.SplitScript(r.Args); ok {
-		// A script of acai's as a heredoc, its arguments set first.
+	if name, script, args, ok := model.SplitScript(r.Args); ok && strings.Contains(script, "\n") {
+		// A script of acai's as a heredoc, its arguments set first; a one-line one reads
+		// as well in exec form.
 		end := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-		d.line("RUN %s<<'%s'", strings.Join(append(mounts, ""), " "), end)
+		heredoc := "<<'" + end + "'"
+		if len(mounts) > 0 {
+			heredoc = strings.Join(mounts, " \\\n    ") + " " + heredoc // on the last mount's line
+		}
+		d.line("RUN %s", heredoc)
 		d.line("set -- %s", readableShellWords(args))
 		d.heredocBody(script, end)
 		return
