@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -619,6 +620,10 @@ func parsePlainProgress(out string) []Step {
 			steps[i].Cached = true
 		case strings.HasPrefix(rest, "ERROR"):
 			steps[i].Error = rest
+		case strings.HasPrefix(rest, "DONE "): // "DONE 12.3s": its time from start to completion
+			if sec, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(rest, "DONE "), "s"), 64); err == nil {
+				steps[i].Duration = time.Duration(sec * float64(time.Second))
+			}
 		}
 	}
 	return steps
