@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/plan"
 	"github.com/acai-build/acai/spec"
 	"github.com/containerd/platforms"
@@ -232,7 +233,7 @@ func (cs *converters) plans(ctx context.Context, target string) ([]ocispecs.Plat
 			return nil, nil, nil, withSource(err, cs.src.SourceMap)
 		}
 		installs := conv.crossInstalls(cmds)
-		out[i], notes[i] = conv.plan, planNotes{layers: conv.steps().layering(installs), compiles: conv.compilingText(installs)}
+		out[i], notes[i] = conv.plan, planNotes{layers: conv.on(model.OnBuild).layering(installs), compiles: conv.compilingText(installs)}
 	}
 	return ps, out, notes, nil
 }
@@ -324,7 +325,10 @@ func (c *converter) build(ctx context.Context, target string) (_ *stage, deps *l
 	if err != nil {
 		return nil, nil, err
 	}
-	steps := c.steps()
+	installs := c.crossInstalls(cmds)
+	// The dependency stage runs where a cross build's installs say they run
+	// (model.OnBuild), on the builder plannedBuilder made there.
+	steps := c.on(model.OnBuild)
 	if steps.wheels, err = c.wheelStages(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -332,7 +336,7 @@ func (c *converter) build(ctx context.Context, target string) (_ *stage, deps *l
 		st, err := c.wheelsStage(steps.wheels)
 		return st, nil, err
 	}
-	installed := steps.depsStage(builder, c.crossInstalls(cmds))
+	installed := steps.depsStage(builder, installs)
 	runner, err := c.runnerStage(ctx, installed)
 	if err != nil || target == stageRunner {
 		return runner, &installed.state, err
@@ -348,7 +352,7 @@ func (c *converter) resolveFor(ctx context.Context, target string, building bool
 	if err := c.setCross(target); err != nil {
 		return nil, nil, err
 	}
-	steps := c.steps()
+	steps := c.on(model.OnBuild)
 	cmds := c.withOwnInstallOptions(depsCommands(c.installSpec(), c.project, c.appExcludes))
 	resolved := slices.Clone(cmds)
 	if target == stageTest && len(c.spec.Test.Requirements)+len(c.spec.Test.Packages) > 0 {
@@ -372,7 +376,7 @@ func (c *converter) resolveFor(ctx context.Context, target string, building bool
 // gets the whole toolchain.
 func (c *converter) plannedBuilder(ctx context.Context, cmds []command, building bool) (*stage, error) {
 	// A cross build's builder is the build platform's.
-	steps := c.steps()
+	steps := c.on(model.OnBuild)
 	base, generated, err := steps.builderBase(ctx)
 	if err != nil {
 		return nil, err

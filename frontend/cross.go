@@ -46,15 +46,6 @@ func (c *converter) setCross(target string) error {
 	return nil
 }
 
-// steps is the converter whose platform runs the build steps: the build platform's in a
-// cross build, c itself otherwise.
-func (c *converter) steps() *converter {
-	if c.host != nil {
-		return c.host
-	}
-	return c
-}
-
 // installSpec is the Acaifile as the dependency install reads it. A cross build installs
 // with uv, whatever the installer: pip installs another platform's wheels only into a
 // --target directory, and uv reads the same requirement files and pip settings.
@@ -82,13 +73,15 @@ func (c *converter) crossInstalls(cmds []command) []command {
 		}
 		cmd.args = append(slices.Clone(cmd.args), extra...)
 		cmd.what += " for " + t.WheelPlatform() + " (cross: wheels only)"
+		cmd.platform = model.OnBuild
 		out[i] = cmd
 	}
 	return out
 }
 
-// on is the converter that runs a step on platform p: the build platform's in a cross
-// build for a step on the build platform, c otherwise.
+// on is the converter that runs a step on platform p: for model.OnBuild in a cross
+// build, the build platform's (c.host); otherwise c, whose platform runs every step of a
+// native build, and of an emulated one ([build].cross = false).
 func (c *converter) on(p model.Platform) *converter {
 	if p == model.OnBuild && c.host != nil {
 		return c.host

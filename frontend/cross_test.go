@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -43,6 +44,11 @@ func TestCrossInstalls(t *testing.T) {
 		if cross := tc.platform.Architecture == "arm64"; cross != (c.host != nil) || cross && !slices.Contains(cmds[0].args, "--only-binary") {
 			t.Errorf("%v: cross %v, host %v", tc.platform, cross, c.host != nil)
 		}
+		wantPlatform := model.OnTarget
+		if tc.platform.Architecture == "arm64" {
+			wantPlatform = model.OnBuild // the build platform's uv installs the target's wheels
+		}
+		wantEqual(t, "where the install runs", installSteps(cmds, nil)[0].Platform, wantPlatform)
 	}
 	c := &converter{bc: bc, spec: a, platform: arm64}
 	if err := c.setCross(stageTest); err == nil || !strings.Contains(err.Error(), "cross = false") {

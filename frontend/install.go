@@ -201,6 +201,9 @@ type command struct {
 	// wheels are the packages whose wheels, compiled in stages of their own (wheels.go),
 	// the step installs.
 	wheels []string
+	// platform is where the step runs: the build platform's for a cross build's installs
+	// (crossInstalls).
+	platform model.Platform
 }
 
 // depsCommands are the dependency installs of the deps stage, in order: the lock (or the
@@ -476,7 +479,7 @@ func (cmd command) step(stage, name string) model.Run {
 	for _, name := range slices.Sorted(maps.Keys(cmd.generated)) {
 		generated = append(generated, model.File{Path: name, Data: cmd.generated[name]})
 	}
-	r := model.Run{Stage: stage, Name: name, Keys: cmd.keys, Args: argv, Dir: cmd.dir, Env: cmd.env(), ArgPrefixes: t.argPrefixes, SSH: true,
+	r := model.Run{Stage: stage, Name: name, Keys: cmd.keys, Args: argv, Dir: cmd.dir, Env: cmd.env(), ArgPrefixes: t.argPrefixes, SSH: true, Platform: cmd.platform,
 		Mounts: []model.Mount{
 			// Writable (its changes are dropped): pip builds local projects in their directory.
 			{Target: requirementsMount, Files: &model.Files{Context: cmd.inputs, Generated: generated}},
