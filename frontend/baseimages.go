@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/acai-build/acai/model"
 	"github.com/acai-build/acai/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 )
@@ -65,31 +66,27 @@ func (b *baseImages) prefetch(ctx context.Context, bc *dockerui.Client, src *doc
 		}
 		c := &converter{bc: bc, spec: a, smap: src.SourceMap, platform: p, images: b}
 		type want struct {
-			stageName, ref string
-			keys           []string
+			stageName string
+			model.Image
 		}
 		var wants []want
 		// In the order the stages ask, so that each image gets the stage name (in its
 		// progress, for --no-cache-filter) it gets without prefetch.
 		if nc, err := bc.NamedContext(stageBuilder, dockerui.ContextOpt{Platform: &p}); err == nil && nc == nil {
-			if a.Build.Image != "" {
-				wants = append(wants, want{stageBuilder, a.Build.Image, []string{"build.image"}})
-			} else {
-				wants = append(wants, want{stageBuilder, a.BaseImage(), []string{"python", "alpine"}})
-			}
+			wants = append(wants, want{stageBuilder, builderImage(a)})
 		}
 		if target != stageBuilder {
 			if a.Build.UVImage != "" && (len(a.Requirements)+len(a.Packages) > 0 || a.Lock != "") {
-				wants = append(wants, want{stageDeps, a.Build.UVImage, []string{"build.uv_image", "build.installer", "lock"}})
+				wants = append(wants, want{stageDeps, model.Image{Ref: a.Build.UVImage, Keys: []string{"build.uv_image", "build.installer", "lock"}}})
 			}
-			wants = append(wants, want{stageRunner, a.RunnerImage(), []string{"runtime.image", "python", "alpine"}})
+			wants = append(wants, want{stageRunner, runnerImage(a)})
 		}
 		seen := map[string]bool{}
 		for _, w := range wants {
-			if !seen[w.ref] {
-				seen[w.ref] = true
+			if !seen[w.Ref] {
+				seen[w.Ref] = true
 				// Its error is kept for the stage that asks.
-				go c.baseImage(ctx, w.stageName, w.ref, w.keys...)
+				go c.baseImage(ctx, w.stageName, w.Ref, w.Keys...)
 			}
 		}
 	}

@@ -98,7 +98,8 @@ func (c *converter) runnerLayer(ctx context.Context, r *stage, s model.Run, stag
 		return c.runWith(r.state, s, stages).Root(), nil
 	}
 	conv := c.on(s.Platform)
-	hostBase, err := conv.baseImage(ctx, stageRunner, c.spec.RunnerImage(), "runtime.image", "python", "alpine")
+	img := runnerImage(c.spec)
+	hostBase, err := conv.baseImage(ctx, stageRunner, img.Ref, img.Keys...)
 	if err != nil {
 		return llb.State{}, err
 	}

@@ -95,11 +95,8 @@ func EjectProject(a *spec.Acaifile, p Project) string {
 // builder writes the builder stage. Without the resolution a build makes: the whole
 // toolchain, as --target builder.
 func (d *dockerfile) builder(a *spec.Acaifile) {
-	base, packages := a.BaseImage(), builderPackages(a)
-	if a.Build.Image != "" {
-		base = a.Build.Image
-	}
-	d.line("FROM %s AS %s", base, stageBuilder)
+	packages := builderPackages(a)
+	d.line("FROM %s AS %s", builderImage(a).Ref, stageBuilder)
 	if len(packages) > 0 {
 		d.run(buildPackagesStep(packages, ""), a)
 	}
@@ -111,7 +108,7 @@ func (d *dockerfile) builder(a *spec.Acaifile) {
 func (d *dockerfile) runner(a *spec.Acaifile) {
 	scan, steps := runnerSteps(a, nil, nil)
 	d.line("")
-	d.line("FROM %s AS %s", a.RunnerImage(), model.StageRunnerBase)
+	d.line("FROM %s AS %s", runnerImage(a).Ref, model.StageRunnerBase)
 	if scan != nil {
 		d.line("")
 		d.line("FROM %s AS %s", stageDeps, stageScan)

@@ -231,15 +231,26 @@ func (c *converter) builderBase(ctx context.Context) (_ *stage, generated bool, 
 	if prebuilt, err := c.fromNamedContext(ctx, stageBuilder); err != nil || prebuilt != nil {
 		return prebuilt, false, err
 	}
-	ref, keys := c.spec.BaseImage(), []string{"python", "alpine"}
-	if c.spec.Build.Image != "" {
-		ref, keys = c.spec.Build.Image, []string{"build.image"}
-	}
-	base, err := c.baseImage(ctx, stageBuilder, ref, keys...)
+	img := builderImage(c.spec)
+	base, err := c.baseImage(ctx, stageBuilder, img.Ref, img.Keys...)
 	if err != nil {
 		return nil, false, err
 	}
 	return &stage{state: base.state, config: cloneConfig(base.config)}, true, nil
+}
+
+// builderImage is the builder's base: [build].image (a prebuilt ACAI image), else the
+// Python image.
+func builderImage(a *spec.Acaifile) model.Image {
+	if a.Build.Image != "" {
+		return model.Image{Ref: a.Build.Image, Keys: []string{"build.image"}}
+	}
+	return model.Image{Ref: a.BaseImage(), Keys: []string{"python", "alpine"}}
+}
+
+// runnerImage is the runner's base: [runtime].image, else the Python image.
+func runnerImage(a *spec.Acaifile) model.Image {
+	return model.Image{Ref: a.RunnerImage(), Keys: []string{"runtime.image", "python", "alpine"}}
 }
 
 // addBuildPackages is b with packages added by apk (b itself when there are none);
@@ -443,7 +454,8 @@ func runnerSteps(a *spec.Acaifile, p *plan.Plan, cross *plan.Target) (scan *mode
 // dependencies + app. Nothing from the builder but the dependency directory.
 func (c *converter) runnerStage(ctx context.Context, deps installed) (*stage, error) {
 	a := c.spec
-	base, err := c.baseImage(ctx, stageRunner, a.RunnerImage(), "runtime.image", "python", "alpine")
+	img := runnerImage(a)
+	base, err := c.baseImage(ctx, stageRunner, img.Ref, img.Keys...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,122 +11,126 @@ import (
 	"github.com/acai-build/acai/spec"
 )
 
+var poetryLock = []byte("cowsay==6.1 \\\n    --hash=sha256:274b1e6fc1b966d53976333eb90ac94cb07a450a700b455af9fbdf882244b30a\n")
+
 // The install steps of the build model, as an Acaifile's keys make them: one row per key
 // (or per value of one), with what it changes in the steps. No daemon: the model is what
 // both the LLB and the ejected Dockerfile are emitted from.
+var installStepRows = []struct {
+	key, acaifile string
+	project       Project
+	plan          *plan.Plan
+	want          func(t *testing.T, steps []model.Run)
+}{
+	{key: "requirements", acaifile: `requirements = ["requirements.txt", "dev.txt"]`, want: func(t *testing.T, s []model.Run) {
+		one(t, s, "uv pip install -r requirements.txt -r dev.txt")
+		wantArgs(t, s[0], "-r", "/acai/requirements/requirements.txt", "-r", "/acai/requirements/dev.txt")
+		wantEqualSlices(t, "the step's context inputs", mountAt(t, s[0], requirementsMount).Files.Context, []string{"requirements.txt", "dev.txt"})
+		wantEqualSlices(t, "keys", s[0].Keys, []string{"requirements", "packages"})
+	}},
+	{key: "packages", acaifile: `packages = ["cowsay==6.1"]`, want: func(t *testing.T, s []model.Run) {
+		one(t, s, "uv pip install cowsay==6.1")
+		wantArgs(t, s[0], "cowsay==6.1")
+		if f := mountAt(t, s[0], requirementsMount).Files; len(f.Context) != 0 {
+			t.Errorf("packages alone read context files %v", f.Context)
+		}
+	}},
+	{key: "build.installer (uv, the default)", acaifile: `packages = ["x==1"]`, want: func(t *testing.T, s []model.Run) {
+		wantArgs(t, s[0], "python", uvSettingsMount+"/uvsettings.py", uvMount+"/uv", "pip", "install", "--python", "/opt/venv/bin/python", "--compile-bytecode")
+		wantEqual(t, "uv's mount", mountAt(t, s[0], uvMount).Tool, model.ToolUV)
+		wantEqual(t, "cache", mountAt(t, s[0], "/root/.cache/uv").Cache, "acai-uv")
+		wantEqual(t, "uv.toml secret", mountAt(t, s[0], "/etc/uv/uv.toml").Secret, "uv.toml")
+	}},
+	{key: "build.installer = pip", acaifile: "packages = [\"x==1\"]\n[build]\ninstaller = \"pip\"", want: func(t *testing.T, s []model.Run) {
+		one(t, s, "pip install x==1")
+		wantArgs(t, s[0], "python", "-m", "pip", "--python", "/opt/venv/bin/python", "install", "--prefer-binary")
+		wantEqual(t, "cache", mountAt(t, s[0], "/root/.cache/pip").Cache, "acai-pip")
+		if slices.ContainsFunc(s[0].Mounts, func(m model.Mount) bool { return m.Tool != "" }) {
+			t.Error("a pip install mounts uv")
+		}
+		wantEqualSlices(t, "build args read", s[0].ArgPrefixes, []string{"PIP_"})
+	}},
+	{key: "build.index_url, build.extra_index_urls, build.find_links, build.no_deps", acaifile: "packages = [\"x==1\"]\n[build]\nindex_url = \"https://i.example/simple\"\nextra_index_urls = [\"https://e.example/simple\"]\nfind_links = [\"https://w.example/\"]\nno_deps = true",
+		want: func(t *testing.T, s []model.Run) {
+			wantArgs(t, s[0], "--index-url", "https://i.example/simple", "--extra-index-url", "https://e.example/simple", "--find-links", "https://w.example/", "--no-deps", "x==1")
+		}},
+	{key: "runtime.layout = lambda", acaifile: "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"", want: func(t *testing.T, s []model.Run) {
+		wantArgs(t, s[0], "install", "--target", "/var/task")
+	}},
+	{key: "lock = uv.lock, build.extras, build.groups", acaifile: "lock = \"uv.lock\"\n[build]\nextras = [\"yaml\"]\ngroups = [\"docs\"]", project: Project{Installable: true},
+		want: func(t *testing.T, s []model.Run) {
+			if len(s) != 2 {
+				t.Fatalf("%d steps, want the locked install and the project", len(s))
+			}
+			wantEqual(t, "name", s[0].Name, "uv sync --locked --no-dev --no-install-project (uv.lock)")
+			wantEqualSlices(t, "inputs", mountAt(t, s[0], requirementsMount).Files.Context, []string{"uv.lock", "pyproject.toml"})
+			wantContainsString(t, "the export", strings.Join(s[0].Args, " "), "--extra' 'yaml' '--group' 'docs'")
+			wantEqual(t, "project step", s[1].Name, "uv pip install --no-deps . (the project, non-editable)")
+			if mountAt(t, s[1], projectMount).Project == nil {
+				t.Error("the project step does not mount the project")
+			}
+		}},
+	{key: "lock = poetry.lock", acaifile: `lock = "poetry.lock"`, project: Project{LockRequirements: poetryLock}, want: func(t *testing.T, s []model.Run) {
+		wantEqual(t, "name", s[0].Name, "uv pip install --no-deps --require-hashes (poetry.lock, groups main)")
+		f := mountAt(t, s[0], requirementsMount).Files
+		if len(f.Context) != 0 || len(f.Generated) != 1 || f.Generated[0].Path != poetryRequirementsFile || string(f.Generated[0].Data) != string(poetryLock) {
+			t.Errorf("inputs %+v, want the exported lock alone", f)
+		}
+	}},
+	{key: "lock = pylock.toml", acaifile: `lock = "pylock.toml"`, want: func(t *testing.T, s []model.Run) {
+		one(t, s, "uv pip install -r pylock.toml")
+		wantArgs(t, s[0], "-r", "/acai/requirements/pylock.toml")
+	}},
+	{key: "runtime.slim (on by default)", acaifile: `packages = ["x==1"]`, want: func(t *testing.T, s []model.Run) {
+		wantEqualSlices(t, "the step runs through slim.py", s[0].Args[:5], []string{"python", slimMount + "/slim.py", "/opt/venv", slimMount + "/keep.txt", "--"})
+		wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "Cython")
+	}},
+	{key: "runtime.slim = false", acaifile: "packages = [\"x==1\"]\n[runtime]\nslim = false", want: func(t *testing.T, s []model.Run) {
+		if slices.ContainsFunc(s[0].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) || slices.Contains(s[0].Args, slimMount+"/slim.py") {
+			t.Errorf("slim = false still slims: %q", s[0].Args)
+		}
+	}},
+	{key: "runtime.keep, layout = lambda", acaifile: "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"\nkeep = [\"mypkg/tests\", \"other/*.pyi\"]", want: func(t *testing.T, s []model.Run) {
+		wantArgs(t, s[0], slimMount+"/slim.py", "/var/task")
+		wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "# [runtime] keep\nmypkg/tests\nother/*.pyi\n")
+	}},
+	{key: "runtime.slim leaves a uv.lock's own project alone", acaifile: `lock = "uv.lock"`, project: Project{Installable: true}, want: func(t *testing.T, s []model.Run) {
+		mountAt(t, s[0], slimMount)
+		if slices.ContainsFunc(s[1].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) {
+			t.Errorf("the project's own install is slimmed: %s", s[1].Name)
+		}
+	}},
+	{key: "test.requirements, test.packages", acaifile: "[test]\ncommand = \"pytest\"\nrequirements = \"test.txt\"\npackages = [\"pytest==8\"]", want: func(t *testing.T, s []model.Run) {
+		if len(s) != 0 {
+			t.Errorf("the deps stage installs %d steps, want none", len(s))
+		}
+	}},
+	{key: "the plan: a source build and pins", acaifile: `packages = ["awslambdaric==3.1.1", "numpy"]`,
+		plan: plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
+			{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
+			{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}}),
+		want: func(t *testing.T, s []model.Run) {
+			// awslambdaric's wheel is compiled in its own stage; the install takes it.
+			wantContainsString(t, "name", s[0].Name, "(wheels compiled from source: awslambdaric 3.1.1)")
+			wantContainsString(t, "the install's script", s[0].Args[7], `"$@" /acai/wheels/awslambdaric/*.whl`)
+			wantArgs(t, s[0], "--no-binary", ":none:")
+			wantEqual(t, "the wheel's mount", mountAt(t, s[0], "/acai/wheels/awslambdaric").Wheel, "awslambdaric")
+			wantArgs(t, s[0], "-c", "/acai/requirements/"+resolvedPinsFile)
+		}},
+	{key: "the plan: a lock's source build compiles in the install", acaifile: `lock = "pylock.toml"`, project: Project{LockRequirements: []byte("awslambdaric==3.1.1\n")},
+		plan: plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex}}),
+		want: func(t *testing.T, s []model.Run) {
+			wantContainsString(t, "name", s[0].Name, "(builds from source: awslambdaric 3.1.1)")
+			wantArgs(t, s[0], "--no-binary", "awslambdaric")
+			if s[0].Args[0] != "/bin/sh" || !strings.Contains(s[0].Args[3], "awslambdaric") {
+				t.Errorf("a step that compiles prints no hint when it fails: %q", s[0].Args[:4])
+			}
+		}},
+}
+
+// TestInstallStepsFollowTheAcaifile runs installStepRows.
 func TestInstallStepsFollowTheAcaifile(t *testing.T) {
-	poetryLock := []byte("cowsay==6.1 \\\n    --hash=sha256:274b1e6fc1b966d53976333eb90ac94cb07a450a700b455af9fbdf882244b30a\n")
-	for _, c := range []struct {
-		key, acaifile string
-		project       Project
-		plan          *plan.Plan
-		want          func(t *testing.T, steps []model.Run)
-	}{
-		{key: "requirements", acaifile: `requirements = ["requirements.txt", "dev.txt"]`, want: func(t *testing.T, s []model.Run) {
-			one(t, s, "uv pip install -r requirements.txt -r dev.txt")
-			wantArgs(t, s[0], "-r", "/acai/requirements/requirements.txt", "-r", "/acai/requirements/dev.txt")
-			wantEqualSlices(t, "the step's context inputs", mountAt(t, s[0], requirementsMount).Files.Context, []string{"requirements.txt", "dev.txt"})
-			wantEqualSlices(t, "keys", s[0].Keys, []string{"requirements", "packages"})
-		}},
-		{key: "packages", acaifile: `packages = ["cowsay==6.1"]`, want: func(t *testing.T, s []model.Run) {
-			one(t, s, "uv pip install cowsay==6.1")
-			wantArgs(t, s[0], "cowsay==6.1")
-			if f := mountAt(t, s[0], requirementsMount).Files; len(f.Context) != 0 {
-				t.Errorf("packages alone read context files %v", f.Context)
-			}
-		}},
-		{key: "build.installer (uv, the default)", acaifile: `packages = ["x==1"]`, want: func(t *testing.T, s []model.Run) {
-			wantArgs(t, s[0], "python", uvSettingsMount+"/uvsettings.py", uvMount+"/uv", "pip", "install", "--python", "/opt/venv/bin/python", "--compile-bytecode")
-			wantEqual(t, "uv's mount", mountAt(t, s[0], uvMount).Tool, model.ToolUV)
-			wantEqual(t, "cache", mountAt(t, s[0], "/root/.cache/uv").Cache, "acai-uv")
-			wantEqual(t, "uv.toml secret", mountAt(t, s[0], "/etc/uv/uv.toml").Secret, "uv.toml")
-		}},
-		{key: "build.installer = pip", acaifile: "packages = [\"x==1\"]\n[build]\ninstaller = \"pip\"", want: func(t *testing.T, s []model.Run) {
-			one(t, s, "pip install x==1")
-			wantArgs(t, s[0], "python", "-m", "pip", "--python", "/opt/venv/bin/python", "install", "--prefer-binary")
-			wantEqual(t, "cache", mountAt(t, s[0], "/root/.cache/pip").Cache, "acai-pip")
-			if slices.ContainsFunc(s[0].Mounts, func(m model.Mount) bool { return m.Tool != "" }) {
-				t.Error("a pip install mounts uv")
-			}
-			wantEqualSlices(t, "build args read", s[0].ArgPrefixes, []string{"PIP_"})
-		}},
-		{key: "build.index_url, extra_index_urls, find_links, no_deps", acaifile: "packages = [\"x==1\"]\n[build]\nindex_url = \"https://i.example/simple\"\nextra_index_urls = [\"https://e.example/simple\"]\nfind_links = [\"https://w.example/\"]\nno_deps = true",
-			want: func(t *testing.T, s []model.Run) {
-				wantArgs(t, s[0], "--index-url", "https://i.example/simple", "--extra-index-url", "https://e.example/simple", "--find-links", "https://w.example/", "--no-deps", "x==1")
-			}},
-		{key: "runtime.layout = lambda", acaifile: "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"", want: func(t *testing.T, s []model.Run) {
-			wantArgs(t, s[0], "install", "--target", "/var/task")
-		}},
-		{key: "lock = uv.lock, build.extras, build.groups", acaifile: "lock = \"uv.lock\"\n[build]\nextras = [\"yaml\"]\ngroups = [\"docs\"]", project: Project{Installable: true},
-			want: func(t *testing.T, s []model.Run) {
-				if len(s) != 2 {
-					t.Fatalf("%d steps, want the locked install and the project", len(s))
-				}
-				wantEqual(t, "name", s[0].Name, "uv sync --locked --no-dev --no-install-project (uv.lock)")
-				wantEqualSlices(t, "inputs", mountAt(t, s[0], requirementsMount).Files.Context, []string{"uv.lock", "pyproject.toml"})
-				wantContainsString(t, "the export", strings.Join(s[0].Args, " "), "--extra' 'yaml' '--group' 'docs'")
-				wantEqual(t, "project step", s[1].Name, "uv pip install --no-deps . (the project, non-editable)")
-				if mountAt(t, s[1], projectMount).Project == nil {
-					t.Error("the project step does not mount the project")
-				}
-			}},
-		{key: "lock = poetry.lock", acaifile: `lock = "poetry.lock"`, project: Project{LockRequirements: poetryLock}, want: func(t *testing.T, s []model.Run) {
-			wantEqual(t, "name", s[0].Name, "uv pip install --no-deps --require-hashes (poetry.lock, groups main)")
-			f := mountAt(t, s[0], requirementsMount).Files
-			if len(f.Context) != 0 || len(f.Generated) != 1 || f.Generated[0].Path != poetryRequirementsFile || string(f.Generated[0].Data) != string(poetryLock) {
-				t.Errorf("inputs %+v, want the exported lock alone", f)
-			}
-		}},
-		{key: "lock = pylock.toml", acaifile: `lock = "pylock.toml"`, want: func(t *testing.T, s []model.Run) {
-			one(t, s, "uv pip install -r pylock.toml")
-			wantArgs(t, s[0], "-r", "/acai/requirements/pylock.toml")
-		}},
-		{key: "runtime.slim (on by default)", acaifile: `packages = ["x==1"]`, want: func(t *testing.T, s []model.Run) {
-			wantEqualSlices(t, "the step runs through slim.py", s[0].Args[:5], []string{"python", slimMount + "/slim.py", "/opt/venv", slimMount + "/keep.txt", "--"})
-			wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "Cython")
-		}},
-		{key: "runtime.slim = false", acaifile: "packages = [\"x==1\"]\n[runtime]\nslim = false", want: func(t *testing.T, s []model.Run) {
-			if slices.ContainsFunc(s[0].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) || slices.Contains(s[0].Args, slimMount+"/slim.py") {
-				t.Errorf("slim = false still slims: %q", s[0].Args)
-			}
-		}},
-		{key: "runtime.keep, layout = lambda", acaifile: "packages = [\"x==1\"]\n[runtime]\nlayout = \"lambda\"\nkeep = [\"mypkg/tests\", \"other/*.pyi\"]", want: func(t *testing.T, s []model.Run) {
-			wantArgs(t, s[0], slimMount+"/slim.py", "/var/task")
-			wantContainsString(t, "keep.txt", string(mountAt(t, s[0], slimMount).Files.Generated[1].Data), "# [runtime] keep\nmypkg/tests\nother/*.pyi\n")
-		}},
-		{key: "runtime.slim leaves a uv.lock's own project alone", acaifile: `lock = "uv.lock"`, project: Project{Installable: true}, want: func(t *testing.T, s []model.Run) {
-			mountAt(t, s[0], slimMount)
-			if slices.ContainsFunc(s[1].Mounts, func(m model.Mount) bool { return m.Target == slimMount }) {
-				t.Errorf("the project's own install is slimmed: %s", s[1].Name)
-			}
-		}},
-		{key: "test.requirements, test.packages", acaifile: "[test]\ncommand = \"pytest\"\nrequirements = \"test.txt\"\npackages = [\"pytest==8\"]", want: func(t *testing.T, s []model.Run) {
-			if len(s) != 0 {
-				t.Errorf("the deps stage installs %d steps, want none", len(s))
-			}
-		}},
-		{key: "the plan: a source build and pins", acaifile: `packages = ["awslambdaric==3.1.1", "numpy"]`,
-			plan: plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{
-				{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex},
-				{Name: "numpy", Version: "2.4.6", Source: plan.SourceIndex, Wheel: "numpy-2.4.6-cp312-cp312-musllinux_1_2_x86_64.whl"}}),
-			want: func(t *testing.T, s []model.Run) {
-				// awslambdaric's wheel is compiled in its own stage; the install takes it.
-				wantContainsString(t, "name", s[0].Name, "(wheels compiled from source: awslambdaric 3.1.1)")
-				wantContainsString(t, "the install's script", s[0].Args[7], `"$@" /acai/wheels/awslambdaric/*.whl`)
-				wantArgs(t, s[0], "--no-binary", ":none:")
-				wantEqual(t, "the wheel's mount", mountAt(t, s[0], "/acai/wheels/awslambdaric").Wheel, "awslambdaric")
-				wantArgs(t, s[0], "-c", "/acai/requirements/"+resolvedPinsFile)
-			}},
-		{key: "the plan: a lock's source build compiles in the install", acaifile: `lock = "pylock.toml"`, project: Project{LockRequirements: []byte("awslambdaric==3.1.1\n")},
-			plan: plan.Make(plan.Target{Arch: "x86_64", Python: "3.12"}, []plan.Package{{Name: "awslambdaric", Version: "3.1.1", Source: plan.SourceIndex}}),
-			want: func(t *testing.T, s []model.Run) {
-				wantContainsString(t, "name", s[0].Name, "(builds from source: awslambdaric 3.1.1)")
-				wantArgs(t, s[0], "--no-binary", "awslambdaric")
-				if s[0].Args[0] != "/bin/sh" || !strings.Contains(s[0].Args[3], "awslambdaric") {
-					t.Errorf("a step that compiles prints no hint when it fails: %q", s[0].Args[:4])
-				}
-			}},
-	} {
+	for _, c := range installStepRows {
 		t.Run(c.key, func(t *testing.T) {
 			a, err := spec.Parse("Acaifile", []byte(c.acaifile+"\n"))
 			if err != nil {

@@ -42,6 +42,12 @@ type Run struct {
 	Output string
 }
 
+// Image is the base image a stage starts from, and the Acaifile keys that choose it.
+type Image struct {
+	Ref  string
+	Keys []string
+}
+
 // Copy is a step that copies files into a stage: the installed dependencies from the
 // dependency stage, the app from the build context.
 type Copy struct {

@@ -39,6 +39,29 @@ func Reference() []byte {
 	return []byte(b.String())
 }
 
+// Keys are every key of the Acaifile, a table's as "table.key" ("build.apk"), in the
+// reference's order: the contract a test of each can check itself against.
+func Keys() []string {
+	var out []string
+	root := reflect.TypeOf(Acaifile{})
+	for i := 0; i < root.NumField(); i++ {
+		f := root.Field(i)
+		name := tomlName(f)
+		switch {
+		case name == "":
+		case f.Type.Kind() == reflect.Struct && !isValueType(f.Type):
+			for j := 0; j < f.Type.NumField(); j++ {
+				if k := tomlName(f.Type.Field(j)); k != "" {
+					out = append(out, name+"."+k)
+				}
+			}
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // writeTable writes one table of keys: t's fields that are not tables themselves.
 func writeTable(b *strings.Builder, title, doc string, t reflect.Type) {
 	fmt.Fprintf(b, "## %s\n\n", title)
