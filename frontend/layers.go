@@ -47,13 +47,13 @@ func (c *converter) packageLayersOff(cmds []command) string {
 	case c.plan.Cross:
 		return "a cross build"
 	}
-	lines := c.lockLines()
+	lines := c.pinnedLines()
 	for _, cmd := range cmds {
 		switch {
 		case cmd.locked && lines == nil && c.spec.LockKind() == spec.LockUV:
 			return "a uv.lock of packages from more than one index installs as one layer (uv sync)"
 		case cmd.locked && lines == nil:
-			// A package's step checks the lock's own hashes (lockLines): a lock without
+			// A package's step checks the lock's own hashes (pinnedLines): a lock without
 			// them has no line of its own per package.
 			return "a " + c.spec.LockKind() + " without index hashes installs as one layer"
 		case cmd.project == nil && c.localFindLinks(cmd.inputs):
@@ -97,14 +97,14 @@ func (c *converter) layering(cmds []command) string {
 	return fmt.Sprintf("one per package: %d layers (max_layers %d)", n, c.spec.Runtime.MaxLayers)
 }
 
-// lockLines are the hash-pinned requirement line of each package, by normalized name:
+// pinnedLines are the hash-pinned requirement line of each package, by normalized name:
 // what its package layer installs, checked against those hashes. They come from the
 // Acaifile's lock (its packages as lines), or from requirement files that pin hashes of
 // their own (pip-compile --generate-hashes; pip's hash-checking mode then needs every
 // package pinned). A source that pins two versions of a package (a uv.lock's forks)
 // gives the line of the version the plan resolved. nil without a lock or hash-pinned
 // requirement files, and for a pylock.toml of files from elsewhere than an index.
-func (c *converter) lockLines() map[string]string {
+func (c *converter) pinnedLines() map[string]string {
 	var pinned map[string][]string
 	switch c.spec.LockKind() {
 	case spec.LockPylock, spec.LockUV:
@@ -360,7 +360,7 @@ func everyLineHashed(reqs string) bool {
 // layersCompile reports whether a package layer's step compiles (compilesInLayer): the
 // builder of the layers then needs the toolchain.
 func (c *converter) layersCompile() bool {
-	lines := c.lockLines()
+	lines := c.pinnedLines()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
 		if slices.ContainsFunc(g, func(pkg plan.Package) bool { return compilesInLayer(g, pkg, lines) }) {
 			return true
@@ -381,7 +381,7 @@ func (c *converter) depsLayers(builder llb.State) (deps llb.State, layers []llb.
 		layers = append(layers, llb.Diff(builder, skeleton, c.opts(stageDeps, "layer: the venv")...))
 		names = append(names, venvStep().Name)
 	}
-	lines, options := c.lockLines(), c.requirementIndexOptions()
+	lines, options := c.pinnedLines(), c.requirementIndexOptions()
 	for _, g := range layerGroups(c.plan.Packages, c.spec.Runtime.MaxLayers) {
 		cmd := layerCommand(c.spec, g, c.plan, lines, options)
 		st := c.install(skeleton, []model.Run{cmd.step(stageDeps, cmd.what)}) // no resolution mount

@@ -143,7 +143,7 @@ func TestLockPackageLayersCheckTheLocksHashes(t *testing.T) {
 		if why := conv.packageLayersOff(depsCommands(a, c.project, nil)); !strings.Contains(why, "cannot merge layers") {
 			t.Errorf("%s: one layer because %q; want package layers (but for the capabilities a unit test lacks)", c.acaifile, why)
 		}
-		step := layerCommand(a, resolved.Packages, resolved, conv.lockLines(), nil).step(stageDeps, "cowsay 6.1")
+		step := layerCommand(a, resolved.Packages, resolved, conv.pinnedLines(), nil).step(stageDeps, "cowsay 6.1")
 		wantArgs(t, step, "--no-deps", "-r", requirementsMount+"/"+layerRequirementsFile, "--require-hashes")
 		if got := string(mountAt(t, step, requirementsMount).Files.Generated[0].Data); got != c.line+"\n" {
 			t.Errorf("%s: the layer installs %q, want the lock's line %q", c.acaifile, got, c.line)
@@ -225,7 +225,7 @@ func TestLockPackageThatCompilesTakesItsWheel(t *testing.T) {
 			cmds := depsCommands(a, c.project, nil)
 			wantEqual(t, c.acaifile+": one layer because", conv.packageLayersOff(cmds), "")
 			groups := layerGroups(p.Packages, max)
-			cmd := layerCommand(a, groups[0], p, conv.lockLines(), nil)
+			cmd := layerCommand(a, groups[0], p, conv.pinnedLines(), nil)
 			step := cmd.step(stageDeps, cmd.what)
 			args := strings.Join(step.Args, " ")
 			if max == 60 {
@@ -260,7 +260,7 @@ func TestUVLockProjectGetsPackageLayers(t *testing.T) {
 	cmds := depsCommands(a, project, nil)
 	wantEqual(t, "one layer because", conv.packageLayersOff(cmds), "")
 	wantEqual(t, "the layering", conv.layering(cmds), "one per package: 3 layers (max_layers 60)") // the venv, cowsay, the project
-	wantEqual(t, "cowsay's line (the version the plan resolved)", conv.lockLines()["cowsay"], "cowsay==6.1 --hash=sha256:aa")
+	wantEqual(t, "cowsay's line (the version the plan resolved)", conv.pinnedLines()["cowsay"], "cowsay==6.1 --hash=sha256:aa")
 }
 
 // A requirement file that pins hashes of its own (pip-compile --generate-hashes) gets a
@@ -288,7 +288,7 @@ func TestHashPinnedRequirementFileGetsPackageLayers(t *testing.T) {
 	}
 	options := conv.requirementIndexOptions()
 	wantEqual(t, "the files' index options", strings.Join(options, "|"), "--extra-index-url https://wheels.example/simple")
-	lines := conv.lockLines()
+	lines := conv.pinnedLines()
 	simplejson := layerCommand(a, p.Packages[1:], p, lines, options)
 	wantEqual(t, "simplejson's layer file", string(simplejson.generated[layerRequirementsFile]),
 		"--extra-index-url https://wheels.example/simple\nsimplejson==4.3.0 --hash=sha256:5e ; python_version >= \"3.8\"\n")
