@@ -3,6 +3,7 @@ package frontend
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,28 +114,7 @@ var testedElsewhere = map[string]string{
 // a daemon: it is named by a row of one of the tables of the model's tests, or by
 // testedElsewhere. A new key fails this test until a row shows what it does.
 func TestModelTestsCoverEveryKey(t *testing.T) {
-	var rows []string
-	for _, r := range installStepRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range runnerConfigRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range runnerStepRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range runnerCopyRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range baseImageRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range builderPackageRows {
-		rows = append(rows, r.key)
-	}
-	for _, r := range testStageRows {
-		rows = append(rows, r.key)
-	}
+	rows := rowKeys(installStepRows, runnerConfigRows, runnerStepRows, runnerCopyRows, baseImageRows, builderPackageRows, testStageRows)
 	var sources strings.Builder
 	files, _ := filepath.Glob("*_test.go")
 	for _, f := range files {
@@ -161,4 +141,16 @@ func TestModelTestsCoverEveryKey(t *testing.T) {
 		}
 		t.Errorf("no test of the model shows what %s does: add a row to a table of model_test.go, steps_test.go, runner_test.go or image_test.go", k)
 	}
+}
+
+// rowKeys are the key fields of the rows of tables: slices of structs with a key field.
+func rowKeys(tables ...any) []string {
+	var out []string
+	for _, table := range tables {
+		v := reflect.ValueOf(table)
+		for i := 0; i < v.Len(); i++ {
+			out = append(out, v.Index(i).FieldByName("key").String())
+		}
+	}
+	return out
 }
